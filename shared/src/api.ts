@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Slug } from './slug.ts';
-import { JobStatus, JobType } from './jobs.ts';
-import { NodeStatus, ResourceStatus } from './states.ts';
+import { JobType } from './jobs.ts';
+import { JobStatus, NodeStatus, ResourceStatus } from './states.ts';
 import { ID_PATTERN } from './runtime.ts';
 
 // Request bodies are strict: an unknown field is a 400 that names it.
