@@ -1,18 +1,6 @@
 import { z } from 'zod';
+import { SLUG_PATTERN } from './slug-text.ts';
 
-/** Lowercase letters, digits and single dashes, 1–40 characters, no dash at either end. */
-export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,39}$/;
+export { SLUG_PATTERN, slugify } from './slug-text.ts';
 
 export const Slug = z.string().regex(SLUG_PATTERN, 'must be 1–40 lowercase letters, digits or single dashes');
-
-/** Turns a display name into a slug candidate ("Acme Inc." → "acme-inc"); may still be invalid when empty. */
-export function slugify(name: string): string {
-  const base = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+/, '')
-    .replace(/-+$/, '');
-  return base.slice(0, 40).replace(/-+$/, '');
-}

@@ -162,7 +162,7 @@ describe('pressluft dev, end to end', () => {
     const dbPassword = /define\(\s*'DB_PASSWORD',\s*'([^']+)'/.exec(config)?.[1];
     expect(dbPassword && dbPassword.length).toBeGreaterThanOrEqual(16);
 
-    const everything: string[] = [...responses, dev.output()];
+    const everything: string[] = [...responses, dev.output(), readFileSync(`${dev.stateDir}/dev.log`, 'utf8')];
     for (const job of await dev.api.get<{ id: string }[]>('/api/jobs?limit=500')) {
       everything.push(JSON.stringify(await dev.api.job(job.id)));
       everything.push(JSON.stringify(await dev.api.jobEvents(job.id) as JobEventDto[]));
