@@ -1,0 +1,76 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { RegisterNodeResponse } from '@pressluft/shared';
+import { fullJitterDelay } from './backoff.ts';
+import { AgentFatalError } from './errors.ts';
+
+const Credential = z.object({ node_id: z.string().min(1), credential: z.string().min(1) });
+export type Credential = z.infer<typeof Credential>;
+
+export const credentialPath = (stateDir: string) => path.join(stateDir, 'credential.json');
+
+/** The stored credential, or null when the node has not registered yet. */
+export async function readCredential(stateDir: string): Promise<Credential | null> {
+  let text: string;
+  try {
+    text = await readFile(credentialPath(stateDir), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const parsed = Credential.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new AgentFatalError(`${credentialPath(stateDir)} is not a valid credential file; delete it and register the node again`);
+  return parsed.data;
+}
+
+/** Writes the credential with mode 0600, atomically (temp file + rename). */
+export async function writeCredential(stateDir: string, credential: Credential): Promise<void> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const file = credentialPath(stateDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(credential)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+export interface RegisterOptions {
+  controlPlaneUrl: string;
+  token: string;
+  hostname: string;
+  agentVersion: string;
+  fetch?: typeof fetch;
+  /** Network errors and 5xx are retried this many times. */
+  retries?: number;
+}
+
+/** Exchanges a single-use registration token for the node's credential (POST /api/nodes/register). */
+export async function register(opts: RegisterOptions): Promise<Credential> {
+  const doFetch = opts.fetch ?? fetch;
+  const url = new URL('/api/nodes/register', opts.controlPlaneUrl);
+  const retries = opts.retries ?? 8;
+  for (let attempt = 0; ; attempt++) {
+    let failure: string;
+    try {
+      const res = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: opts.token, hostname: opts.hostname.slice(0, 255), agent_version: opts.agentVersion }),
+      });
+      const body: unknown = await res.json().catch(() => null);
+      if (res.ok) {
+        const parsed = RegisterNodeResponse.safeParse(body);
+        if (!parsed.success) throw new AgentFatalError(`the control plane answered the registration with an unexpected body`);
+        return parsed.data;
+      }
+      const message = (body as { message?: unknown } | null)?.message;
+      const detail = typeof message === 'string' ? `: ${message}` : '';
+      if (res.status < 500) throw new AgentFatalError(`the control plane refused the registration token (HTTP ${res.status}${detail}); create a new token for this node`);
+      failure = `HTTP ${res.status}${detail}`;
+    } catch (error) {
+      if (error instanceof AgentFatalError) throw error;
+      failure = (error as Error).message;
+    }
+    if (attempt >= retries) throw new AgentFatalError(`could not register with ${opts.controlPlaneUrl}: ${failure}`);
+    await new Promise((resolve) => setTimeout(resolve, 250 + fullJitterDelay(attempt, 250, 5000)));
+  }
+}
