@@ -19,6 +19,7 @@ export const FAST_LINK_ENV = {
   PRESSLUFT_JOB_BACKOFF: '1',
   PRESSLUFT_JOB_MAX_ATTEMPTS: '3',
   PRESSLUFT_AGENT_BACKOFF_MAX_MS: '500',
+  PRESSLUFT_LOG_LEVEL: 'error',
 };
 
 export async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
@@ -43,8 +44,9 @@ export interface AgentProcess { child: ChildProcess; output(): string; exited: P
 /** Runs the real agent as its own process (so it can be SIGKILLed) against the fixture playbooks. */
 export function spawnAgent(url: string, stateDir: string, token?: string): AgentProcess {
   const args = [AGENT_BIN, '--url', url, '--state-dir', stateDir, '--ansible-dir', FIXTURE_ANSIBLE_DIR];
-  if (token) args.push('--token', token);
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...FAST_LINK_ENV, PRESSLUFT_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The token goes through the environment: process arguments are visible to every user.
+  const env = { ...process.env, ...FAST_LINK_ENV, PRESSLUFT_LOG_LEVEL: 'debug', ...(token ? { PRESSLUFT_AGENT_TOKEN: token } : {}) };
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (output += c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (output += c));
