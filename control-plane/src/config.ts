@@ -1,0 +1,48 @@
+import { DEFAULT_BACKOFF_SECONDS, DEFAULT_MAX_ATTEMPTS } from '@pressluft/shared';
+
+/** Runtime knobs, read once when the control plane starts. */
+export interface RuntimeConfig {
+  maxAttempts: number;
+  backoffSeconds: readonly number[];
+  heartbeatMs: number;
+  leaseMs: number;
+  /** How long a fresh agent connection may take to say hello. */
+  helloTimeoutMs: number;
+  /** Dispatcher / lease / heartbeat sweep period. */
+  tickMs: number;
+}
+
+function positiveInt(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+/** Parses PRESSLUFT_JOB_MAX_ATTEMPTS, PRESSLUFT_JOB_BACKOFF, PRESSLUFT_HEARTBEAT_MS and PRESSLUFT_LEASE_MS. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  let backoffSeconds = DEFAULT_BACKOFF_SECONDS;
+  const rawBackoff = env.PRESSLUFT_JOB_BACKOFF;
+  if (rawBackoff) {
+    backoffSeconds = rawBackoff.split(',').map((part) => {
+      const n = Number(part.trim());
+      if (!Number.isFinite(n) || n < 0) throw new Error(`PRESSLUFT_JOB_BACKOFF must be comma-separated seconds, got "${rawBackoff}"`);
+      return n;
+    });
+  }
+  return {
+    maxAttempts: positiveInt(env.PRESSLUFT_JOB_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 'PRESSLUFT_JOB_MAX_ATTEMPTS'),
+    backoffSeconds,
+    heartbeatMs: positiveInt(env.PRESSLUFT_HEARTBEAT_MS, 5000, 'PRESSLUFT_HEARTBEAT_MS'),
+    leaseMs: positiveInt(env.PRESSLUFT_LEASE_MS, 30_000, 'PRESSLUFT_LEASE_MS'),
+    helloTimeoutMs: 10_000,
+    tickMs: 1000,
+  };
+}
+
+/** Backoff before attempt `attempt + 1`, after attempt `attempt` failed; the last value repeats. */
+export function backoffMs(config: RuntimeConfig, attempt: number): number {
+  const list = config.backoffSeconds;
+  if (list.length === 0) return 0;
+  return list[Math.min(attempt - 1, list.length - 1)] * 1000;
+}

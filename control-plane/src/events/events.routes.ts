@@ -1,0 +1,13 @@
+import type { FastifyInstance } from 'fastify';
+import type { Ctx } from '../context.ts';
+import { openSse, type SseStream } from '../http/sse.ts';
+
+/** GET /api/events: every committed change as an SSE event named after its type. */
+export function registerEventRoutes(app: FastifyInstance, ctx: Ctx, streams: Set<SseStream>): void {
+  app.get('/api/events', async (request, reply) => {
+    const stream = openSse(request, reply, streams);
+    const unsubscribe = ctx.bus.onChange((event) => stream.send(event.type, event));
+    stream.onClose(unsubscribe);
+    return reply;
+  });
+}

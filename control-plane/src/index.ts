@@ -1,0 +1,4 @@
+export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './server.ts';
+export { SelfNodePortConflictError } from './nodes/nodes.service.ts';
+export { openDatabase, type Db } from './db/open-database.ts';
+export { loadConfig, type RuntimeConfig } from './config.ts';

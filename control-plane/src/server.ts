@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyWebsocket from '@fastify/websocket';
+import pino, { type Logger } from 'pino';
+import { MAX_MESSAGE_BYTES } from '@pressluft/shared';
+import { pressluftApp } from './app.ts';
+import { AgentSessions } from './agent/agent-sessions.ts';
+import { Dispatcher } from './agent/dispatcher.ts';
+import { bootstrapAdmin } from './auth/admin-bootstrap.ts';
+import { loadConfig, type RuntimeConfig } from './config.ts';
+import type { Clock, Ctx } from './context.ts';
+import { openDatabase } from './db/open-database.ts';
+import { ChangeBus } from './events/change-bus.ts';
+import { expireLeases, graceRunningLeases } from './jobs/recover-jobs.ts';
+import { markSilentNodes } from './nodes/heartbeat-sweep.ts';
+import { ensureSelfNode } from './nodes/nodes.service.ts';
+import { SecretBox } from './secrets/secret-box.ts';
+
+export interface ControlPlaneOptions {
+  stateDir: string;
+  host?: string;
+  port: number;
+  logger?: Logger;
+  adminEmail?: string;
+  adminPassword?: string;
+  dashboardDir?: string | null;
+  /** Overrides of the env-derived runtime config (tests use short leases and backoffs). */
+  config?: Partial<RuntimeConfig>;
+  clock?: Clock;
+}
+
+export interface ControlPlane {
+  url: string;
+  app: FastifyInstance;
+  generatedAdmin: { email: string; password: string } | null;
+  ensureSelfNode(opts: { hostname: string; httpPort: number; needToken: boolean }): Promise<{ nodeId: string; registrationToken: string | null }>;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 64 * 1024;
+
+function defaultDashboardDir(): string | null {
+  const dir = fileURLToPath(new URL('../dashboard/dist', import.meta.url));
+  return fs.existsSync(`${dir}/index.html`) ? dir : null;
+}
+
+/** Opens the state, starts the HTTP server, the dispatcher and the lease/heartbeat sweeps. */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = opts.logger ?? pino({ level: process.env.PRESSLUFT_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const config = { ...loadConfig(process.env), ...opts.config };
+  const db = await openDatabase(opts.stateDir);
+  const dispatcher = new Dispatcher(() => ctx);
+  const ctx: Ctx = {
+    db, config, log,
+    bus: new ChangeBus(),
+    clock: opts.clock ?? { now: () => new Date() },
+    secrets: SecretBox.open(opts.stateDir),
+    sessions: new AgentSessions(),
+    kick: () => dispatcher.kick(),
+  };
+  await graceRunningLeases(ctx);
+  const generatedAdmin = await bootstrapAdmin(db, opts.adminEmail ?? process.env.PRESSLUFT_ADMIN_EMAIL, opts.adminPassword ?? process.env.PRESSLUFT_ADMIN_PASSWORD);
+
+  // The pino Logger type is wider than FastifyBaseLogger's generic slot; the instance is the same.
+  const app = Fastify({ loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
+  await app.register(fastifyCookie);
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_MESSAGE_BYTES } });
+  await app.register(pressluftApp, { ctx, dashboardDir: opts.dashboardDir === undefined ? defaultDashboardDir() : opts.dashboardDir });
+
+  let sweeping: Promise<void> | null = null;
+  const ticker = setInterval(() => {
+    if (sweeping) return;
+    sweeping = (async () => {
+      try {
+        await expireLeases(ctx);
+        await markSilentNodes(ctx);
+        dispatcher.kick();
+      } catch (error) {
+        log.error({ err: error }, 'sweep failed');
+      } finally {
+        sweeping = null;
+      }
+    })();
+  }, config.tickMs);
+
+  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port });
+  log.info({ url: address }, 'control plane listening');
+  dispatcher.kick();
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: address.replace('[::1]', '127.0.0.1'),
+    app,
+    generatedAdmin,
+    ensureSelfNode: (o) => ensureSelfNode(ctx, o),
+    close() {
+      closing ??= (async () => {
+        clearInterval(ticker);
+        await sweeping;
+        await dispatcher.stop();
+        ctx.sessions.closeAll(1001, 'control plane shutting down');
+        await app.close();
+        await db.destroy();
+      })();
+      return closing;
+    },
+  };
+}
