@@ -99,7 +99,9 @@ describe('the agent link under faults', () => {
   });
 
   it('completes a running job after the control plane restarts mid-job', async () => {
-    let { cp, api, stateDir } = await startTestControlPlane();
+    const first = await startTestControlPlane();
+    const stateDir = first.stateDir;
+    let { cp, api } = first;
     const port = Number(new URL(cp.url).port);
     const { nodeId, token } = await registerNode(api);
     track(spawnAgent(cp.url, tmp('pressluft-agent-'), token));
