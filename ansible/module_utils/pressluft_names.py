@@ -1,0 +1,46 @@
+# Runtime names of an environment, derived from its full id. Must stay identical to
+# runtimeNames() in shared/src/runtime.ts (test/runtime/names.test.ts compares them).
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+ID_PATTERN = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
+SITES_ROOT = '/var/www/sites'
+
+
+def _hex_to_base32(hex_id):
+    bits = ''.join(format(int(ch, 16), '04b') for ch in hex_id)
+    return ''.join(BASE32[int(bits[i:i + 5].ljust(5, '0'), 2)] for i in range(0, len(bits), 5))
+
+
+def is_env_id(value):
+    return isinstance(value, str) and ID_PATTERN.match(value) is not None
+
+
+def env_names(env_id):
+    """user, database, pool and root of an environment (raises ValueError on a bad id)."""
+    if not is_env_id(env_id):
+        raise ValueError('not an environment id: %r' % (env_id,))
+    hex_id = env_id.replace('-', '')
+    return {
+        'user': 'pl' + _hex_to_base32(hex_id),
+        'database': 'pl_' + hex_id,
+        'pool': 'pl-' + hex_id,
+        'root': '%s/%s' % (SITES_ROOT, env_id),
+    }
+
+
+def env_id_from_pool(pool):
+    """The environment id a pool name was derived from, or None for a foreign pool."""
+    m = re.match(r'^pl-([0-9a-f]{32})$', pool)
+    if not m:
+        return None
+    h = m.group(1)
+    return '%s-%s-%s-%s-%s' % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+
+
+if __name__ == '__main__':
+    print(json.dumps({i: env_names(i) for i in sys.argv[1:]}))

@@ -1,0 +1,145 @@
+<?php
+// Pressluft's offline WordPress helper, run as the site user with `runuser` (never as root):
+//   php wp-helper.php install|replace-url < request.json
+// The request (JSON on stdin) carries the admin password, so nothing secret is in argv.
+// Prints one JSON line on success; exits non-zero with a message on stderr on failure.
+
+if (PHP_SAPI !== 'cli') {
+    exit(1);
+}
+$command = $argv[1] ?? '';
+$request = json_decode((string) stream_get_contents(STDIN), true);
+if (!is_array($request) || empty($request['path'])) {
+    fwrite(STDERR, "wp-helper: expected a JSON request with a path on stdin\n");
+    exit(2);
+}
+
+function pl_fail(string $message): void {
+    fwrite(STDERR, $message . "\n");
+    exit(1);
+}
+
+function pl_load(string $path, string $url, bool $installing): void {
+    $parts = parse_url($url);
+    $_SERVER['HTTP_HOST'] = $parts['host'] . (isset($parts['port']) ? ':' . $parts['port'] : '');
+    $_SERVER['SERVER_NAME'] = $parts['host'];
+    $_SERVER['REQUEST_URI'] = '/';
+    $_SERVER['SERVER_PORT'] = (string) ($parts['port'] ?? 80);
+    $_SERVER['HTTPS'] = ($parts['scheme'] ?? 'http') === 'https' ? 'on' : '';
+    if ($installing) {
+        define('WP_INSTALLING', true);
+    }
+    // Loopback requests (cron, site health) would wait on the site itself mid-install.
+    $GLOBALS['wp_filter']['pre_http_request'][10][] = [
+        'function' => static fn() => new WP_Error('pressluft_offline', 'HTTP is disabled in the Pressluft helper'),
+        'accepted_args' => 1,
+    ];
+    require_once rtrim($path, '/') . '/wp-load.php';
+}
+
+/** Replaces $from with $to inside a value, unserializing where needed so lengths stay right. */
+function pl_replace($value, string $from, string $to) {
+    if (is_string($value)) {
+        if (strpos($value, $from) === false) {
+            return $value;
+        }
+        if (is_serialized($value)) {
+            $data = @unserialize($value, ['allowed_classes' => false]);
+            if ($data !== false || $value === 'b:0;') {
+                return serialize(pl_replace($data, $from, $to));
+            }
+        }
+        return str_replace($from, $to, $value);
+    }
+    if (is_array($value)) {
+        foreach ($value as $k => $v) {
+            $value[$k] = pl_replace($v, $from, $to);
+        }
+        return $value;
+    }
+    if ($value instanceof stdClass) {
+        foreach (get_object_vars($value) as $k => $v) {
+            $value->$k = pl_replace($v, $from, $to);
+        }
+    }
+    // Objects of unknown classes are kept as they are: rewriting them is not safe.
+    return $value;
+}
+
+/** Serialized-safe search-replace of the URL variants over every table of the site. */
+function pl_replace_url(string $old, string $new): int {
+    global $wpdb;
+    $pairs = [
+        $old => $new,
+        str_replace('/', '\\/', $old) => str_replace('/', '\\/', $new),
+        preg_replace('#^https?:#', '', $old) => preg_replace('#^https?:#', '', $new),
+    ];
+    $updated = 0;
+    $tables = $wpdb->get_col($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($wpdb->prefix) . '%'));
+    foreach ($tables as $table) {
+        $columns = $wpdb->get_results("SHOW COLUMNS FROM `$table`", ARRAY_A);
+        $keys = array_column(array_filter($columns, fn($c) => $c['Key'] === 'PRI'), 'Field');
+        $texts = array_column(array_filter($columns, fn($c) => preg_match('/char|text|blob/i', $c['Type'])), 'Field');
+        if (!$keys || !$texts) {
+            continue;
+        }
+        foreach ($texts as $column) {
+            foreach ($pairs as $from => $to) {
+                $select = implode(', ', array_map(fn($k) => "`$k`", array_unique(array_merge($keys, [$column]))));
+                $rows = $wpdb->get_results($wpdb->prepare(
+                    "SELECT $select FROM `$table` WHERE `$column` LIKE %s", '%' . $wpdb->esc_like($from) . '%'
+                ), ARRAY_A);
+                foreach ($rows as $row) {
+                    $replaced = pl_replace($row[$column], $from, $to);
+                    if ($replaced !== $row[$column]) {
+                        $where = array_intersect_key($row, array_flip($keys));
+                        $wpdb->update($table, [$column => $replaced], $where);
+                        $updated++;
+                    }
+                }
+            }
+        }
+    }
+    return $updated;
+}
+
+function pl_flush(): void {
+    global $wpdb;
+    $wpdb->query("DELETE FROM {$wpdb->options} WHERE option_name LIKE '\\_transient\\_%' OR option_name LIKE '\\_site\\_transient\\_%'");
+    delete_option('rewrite_rules');
+    wp_cache_flush();
+}
+
+switch ($command) {
+    case 'install':
+        pl_load($request['path'], $request['url'], true);
+        if (!function_exists('wp_new_blog_notification')) {
+            // Defined before upgrade.php so WordPress does not try to send mail.
+            function wp_new_blog_notification($blog_title, $blog_url, $user_id, $password) {}
+        }
+        require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+        $result = wp_install($request['title'], $request['admin_user'], $request['admin_email'], true, '', wp_slash($request['admin_password']));
+        if (is_wp_error($result) || empty($result['user_id'])) {
+            pl_fail('wp_install failed: ' . (is_wp_error($result) ? $result->get_error_message() : 'no user created'));
+        }
+        update_option('siteurl', $request['url']);
+        update_option('home', $request['url']);
+        pl_flush();
+        // The marker is written last: without it, the next run starts the install again.
+        update_option('pressluft_env_id', $request['env_id'], true);
+        echo json_encode(['installed' => true]), "\n";
+        break;
+
+    case 'replace-url':
+        pl_load($request['path'], $request['old_url'], false);
+        $updated = pl_replace_url($request['old_url'], $request['url']);
+        update_option('siteurl', $request['url']);
+        update_option('home', $request['url']);
+        pl_flush();
+        update_option('pressluft_env_id', $request['env_id'], true);
+        echo json_encode(['updated' => $updated]), "\n";
+        break;
+
+    default:
+        pl_fail("wp-helper: unknown command '$command'");
+}
