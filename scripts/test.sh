@@ -30,7 +30,9 @@ summary=$(node -e '
   for (const f of fs.readdirSync(process.argv[1])) {
     const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
     passed += r.numPassedTests;
-    failed += r.numFailedTests + (r.numFailedTestSuites ?? 0) + (r.numTotalTests === 0 ? 1 : 0);
+    failed += r.numFailedTests + (r.numTotalTests === 0 ? 1 : 0);
+    // A file that failed to load has no failed test of its own: count it once.
+    failed += r.testResults.filter((f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed")).length;
   }
   console.log(passed + " " + failed);
 ' "$results") || summary="0 1"

@@ -32,7 +32,8 @@ from ansible.module_utils.pressluft_layout import FINGERPRINT_FILE, current_rele
 from ansible.module_utils.pressluft_mariadb import copy_database, ensure_database, options, recreate_database
 from ansible.module_utils.pressluft_names import env_names, is_env_id
 from ansible.module_utils.pressluft_render import existing_salts, new_salts, wp_config
-from ansible.module_utils.pressluft_system import HELPER_PATH, PressluftError, run, write_file, user_exists
+from ansible.module_utils.pressluft_system import (HELPER_PATH, PressluftError, php_version, restart_php_workers, run,
+                                                   user_exists, write_file)
 
 MARKER = 'pressluft_env_id'
 
@@ -82,8 +83,12 @@ def converge(p, secrets):
         changes.append('database')
     config_path = os.path.join(names['root'], 'shared', 'wp-config.php')
     salts = existing_salts(config_path) or new_salts()
+    config_existed = os.path.exists(config_path)
     if write_file(config_path, wp_config(names, db_password, salts), 0o600, pw.pw_uid, pw.pw_gid):
         changes.append('wp-config')
+        if config_existed:
+            # Workers may hold the old file in opcache for a while yet: start them afresh.
+            restart_php_workers(php_version())
 
     current = os.path.join(names['root'], 'current')
     opts = options(names['database'], [MARKER, 'home', 'siteurl'])

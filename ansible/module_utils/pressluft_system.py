@@ -156,6 +156,34 @@ def reload_php_fpm(version, validated=False):
         service_start('php%s-fpm' % version)
 
 
+def _live_children(parent_pid):
+    """PIDs of the live (not zombie) child processes of a process."""
+    pids = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry, encoding='utf-8') as fh:
+                fields = fh.read().rsplit(')', 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != 'Z' and int(fields[1]) == parent_pid:
+            pids.append(int(entry))
+    return pids
+
+
+def restart_php_workers(version):
+    """Reloads PHP-FPM and waits until every worker that existed before has exited. The reload
+    empties opcache, which otherwise keeps serving a file rewritten within
+    opcache.revalidate_freq seconds of its last compile (e.g. wp-config.php with a new password)."""
+    pid = _pid_alive(php_fpm_pidfile(version))
+    if not pid:
+        return
+    old = set(_live_children(pid))
+    os.kill(pid, signal.SIGUSR2)
+    wait_for(lambda: not old.intersection(_live_children(pid)), 30, 'the old PHP-FPM workers to exit')
+
+
 def reload_nginx(validated=False):
     if not validated:
         run(['nginx', '-t', '-q'])

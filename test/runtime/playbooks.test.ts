@@ -82,6 +82,9 @@ describe('runtime playbooks on this node', { timeout: LOCK_WAIT_MS }, () => {
   it('a re-run with another database password applies it instead of skipping the WordPress task', async () => {
     const rotated = { ...siteA, dbPassword: `Db-${crypto.randomUUID().replaceAll('-', '')}` };
     created.push(rotated);
+    // A request right before the re-run leaves the old wp-config.php fresh in opcache, which would
+    // keep serving the old password for opcache.revalidate_freq seconds unless the run resets it.
+    await expectAnswersAs(siteA, 'Alpha Site');
     const run = await play('site-create.yml', siteCreateVars(rotated, 'Alpha Site'));
     expectSuccess(run);
     expect(results(run).find((r) => r.name === 'Install WordPress')?.status, describeRun(run)).toBe('changed');
