@@ -3,7 +3,7 @@ import type { Tx } from '../context.ts';
 import { backoffMs, type RuntimeConfig } from '../config.ts';
 import type { JobRow } from '../db/schema.ts';
 import { transitionJob } from '../state/state-machine.ts';
-import { applyFailure, applySuccess } from './job-outcomes.ts';
+import { applyOutcome } from './job-outcomes.ts';
 
 export const OUTPUT_TAIL_CHARS = 8000;
 
@@ -19,7 +19,7 @@ export async function completeJob(tx: Tx, job: JobRow, outputTail: string | null
   const done = await transitionJob(tx, job, 'succeeded', {
     finished_at: tx.iso, lease_expires_at: null, output_tail: outputTail ? outputTail.slice(-OUTPUT_TAIL_CHARS) : null,
   });
-  await applySuccess(tx, done);
+  await applyOutcome(tx, done, 'succeeded');
   return done;
 }
 
@@ -41,7 +41,7 @@ export async function failAttempt(tx: Tx, config: RuntimeConfig, job: JobRow, fa
     const cancelled = await transitionJob(tx, job, 'cancelled', {
       ...fields, error_code: 'JOB_CANCELLED', error_message: failure.message ?? 'Cancelled by an operator.', finished_at: tx.iso,
     });
-    await applyFailure(tx, cancelled);
+    await applyOutcome(tx, cancelled, 'failed');
     return cancelled;
   }
   if (ERROR_CODES[code].retryable && job.attempt < job.max_attempts) {
@@ -49,7 +49,7 @@ export async function failAttempt(tx: Tx, config: RuntimeConfig, job: JobRow, fa
     return transitionJob(tx, job, 'queued', { ...fields, run_after: runAfter });
   }
   const failed = await transitionJob(tx, job, 'failed', { ...fields, finished_at: tx.iso });
-  await applyFailure(tx, failed);
+  await applyOutcome(tx, failed, 'failed');
   return failed;
 }
 
@@ -57,6 +57,6 @@ export async function failAttempt(tx: Tx, config: RuntimeConfig, job: JobRow, fa
 export async function dropQueuedJob(tx: Tx, job: JobRow, code: 'JOB_CANCELLED' | 'JOB_SUPERSEDED'): Promise<JobRow> {
   const message = code === 'JOB_CANCELLED' ? 'Cancelled by an operator before it ran.' : 'The resource was deleted while this job waited.';
   const cancelled = await transitionJob(tx, job, 'cancelled', { error_code: code, error_message: message, finished_at: tx.iso });
-  await applyFailure(tx, cancelled);
+  await applyOutcome(tx, cancelled, 'failed');
   return cancelled;
 }
