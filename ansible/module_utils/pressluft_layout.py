@@ -12,9 +12,6 @@ import time
 from ansible.module_utils.pressluft_system import CORE_DIR, PressluftError, run, user_exists
 
 WWW_GROUP = 'www-data'
-# sha256("<env id>:<database password>"), written by pressluft_wordpress once the database and
-# wp-config.php use that password; lets a re-run prove "same password" without touching it.
-FINGERPRINT_FILE = 'shared/.pressluft-db-fingerprint'
 
 
 def ensure_user(names):
@@ -76,9 +73,29 @@ def _copy_tree(src, dst, uid, gid):
     run(['chown', '-R', '--no-dereference', '%d:%d' % (uid, gid), dst])
 
 
+def _only_root_writable(paths):
+    """True when every file and directory under the paths is root's and writable by root only:
+    then a release may hard-link them, and no environment can change a file another one shares."""
+    def fine(path):
+        st = os.lstat(path)
+        return st.st_uid == 0 and not st.st_mode & 0o022
+    for top in paths:
+        if not fine(top):
+            return False
+        for base, dirs, files in os.walk(top):
+            for name in dirs + files:
+                if not fine(os.path.join(base, name)):
+                    return False
+    return True
+
+
 def build_release(names, source_root=None):
     """Creates releases/<ts> from the node's WordPress core (or a source environment's current
-    release and uploads, for a clone) and points `current` at it. Returns the release path."""
+    release and uploads, for a clone) and points `current` at it. Returns the release path.
+
+    WordPress core in a release is root's and read-only to the site: it is hard-linked from the
+    node's core cache (or the source release) instead of copied, which takes a fraction of the
+    time and space. Only wp-content (plugins, themes, the uploads link) is the site's own copy."""
     uid, gid = _ids(names['user'])
     root = names['root']
     releases = os.path.join(root, 'releases')
@@ -101,18 +118,25 @@ def build_release(names, source_root=None):
         final = os.path.join(releases, stamp)
     partial = os.path.join(releases, '.partial-' + stamp)
     os.mkdir(partial, 0o755)
-    _copy_tree(src, partial, uid, gid)
+    # wp-config.php is the environment's own link into shared/, made below.
+    core = [os.path.join(src, e) for e in sorted(os.listdir(src)) if e not in ('wp-content', 'wp-config.php')]
+    # Hard links need one filesystem. The cache is written by node-provision as root; a source
+    # release is checked, since a release built some other way may hold files its environment
+    # can write.
+    linkable = os.stat(src).st_dev == os.stat(releases).st_dev and (src == CORE_DIR or _only_root_writable(core))
+    run(['cp', '-a', '--no-preserve=ownership'] + (['-l'] if linkable else []) + ['--'] + core + [partial])
+    os.mkdir(os.path.join(partial, 'wp-content'), 0o755)
+    _copy_tree(os.path.join(src, 'wp-content'), os.path.join(partial, 'wp-content'), uid, gid)
     shared = os.path.join(root, 'shared')
-    for rel, target in (('wp-config.php', os.path.join(shared, 'wp-config.php')),
-                        ('wp-content/uploads', os.path.join(shared, 'uploads'))):
+    for rel, target, owner in (('wp-config.php', os.path.join(shared, 'wp-config.php'), (0, 0)),
+                               ('wp-content/uploads', os.path.join(shared, 'uploads'), (uid, gid))):
         path = os.path.join(partial, rel)
         if os.path.islink(path) or os.path.isfile(path):
             os.unlink(path)
         elif os.path.isdir(path):
             shutil.rmtree(path)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         os.symlink(target, path)
-        os.lchown(path, uid, gid)
+        os.lchown(path, *owner)
     if source_root is not None:
         src_uploads = os.path.join(source_root, 'shared', 'uploads')
         if os.path.isdir(src_uploads):

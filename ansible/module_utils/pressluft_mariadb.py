@@ -33,7 +33,7 @@ def query(sql, database=None):
 
 def ensure_database(database, user, password):
     """Creates the database and its user, (re)sets the password only when it does not match,
-    and grants the user its database. Returns True if anything changed."""
+    and grants the user its database. Returns (anything changed, the database was created)."""
     db_lit, user_lit, pw_lit = literal(database), literal(user), literal(password)
     rows = query(
         'SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s),'
@@ -54,7 +54,7 @@ def ensure_database(database, user, password):
         statements.append("GRANT ALL PRIVILEGES ON %s.* TO %s@'localhost';" % (grant_pattern(database), user_lit))
     if statements:
         query('\n'.join(statements))
-    return bool(statements)
+    return bool(statements), not has_db
 
 
 def recreate_database(database):

@@ -7,6 +7,8 @@ import re
 import secrets
 import string
 
+from ansible.module_utils.pressluft_system import HELPER_PATH
+
 SALT_KEYS = ('AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY',
              'AUTH_SALT', 'SECURE_AUTH_SALT', 'LOGGED_IN_SALT', 'NONCE_SALT')
 # No quote or backslash: salts are embedded in single-quoted PHP strings.
@@ -14,6 +16,7 @@ SALT_ALPHABET = string.ascii_letters + string.digits + '!#$%&()*+,-./:;<=>?@[]^_
 
 
 def pool_conf(names, env_id):
+    # The helper file itself is allowed too: the pressluft_env module runs it in the pool.
     root = names['root']
     return '''; Managed by Pressluft: environment {env_id}. Changes are overwritten.
 [{pool}]
@@ -29,7 +32,7 @@ pm.process_idle_timeout = 60s
 pm.max_requests = 500
 chdir = /
 catch_workers_output = yes
-php_admin_value[open_basedir] = {root}/
+php_admin_value[open_basedir] = {root}/:{helper}
 php_admin_value[upload_tmp_dir] = {root}/tmp
 php_admin_value[sys_temp_dir] = {root}/tmp
 php_admin_value[session.save_path] = {root}/tmp
@@ -38,7 +41,7 @@ php_admin_flag[log_errors] = on
 php_admin_flag[display_errors] = off
 php_admin_flag[allow_url_include] = off
 php_admin_value[disable_functions] = exec,passthru,shell_exec,system,proc_open,popen,pcntl_exec,dl
-'''.format(env_id=env_id, pool=names['pool'], user=names['user'], root=root)
+'''.format(env_id=env_id, pool=names['pool'], user=names['user'], root=root, helper=HELPER_PATH)
 
 
 def vhost_conf(names, env_id, host, port, ipv6):

@@ -10,6 +10,7 @@ import { AgentFatalError } from './errors.ts';
 import { JobRun } from './job-run.ts';
 import { SAFE_JOB_ID, type Journal } from './journal.ts';
 import { Outbox } from './outbox.ts';
+import { PlaybookLauncher } from './playbook-launcher.ts';
 import { processStartTime, signalGroup } from './process-group.ts';
 import { AGENT_VERSION, osName, publicIp } from './system-info.ts';
 
@@ -19,6 +20,8 @@ export interface AgentOptions {
   registrationToken?: string;
   ansibleDir?: string;
   ansiblePlaybookBin?: string;
+  /** Start ansible-playbook ahead of each job; default: on, unless ansiblePlaybookBin is a stand-in. */
+  warmAnsible?: boolean;
   logger?: Logger;
   hostname?: string;
   reachabilityDeadlineMs?: number;
@@ -94,6 +97,8 @@ class AgentRuntime {
   /** Set while a dispatch is being set up, so a second one is rejected. */
   private starting: string | null = null;
   private stopping: Promise<void> | null = null;
+  private readonly launcher: PlaybookLauncher;
+  private readonly ansibleDir: string;
 
   constructor(
     private readonly opts: AgentOptions,
@@ -104,6 +109,16 @@ class AgentRuntime {
     private readonly os: string,
     private readonly runDir: string,
   ) {
+    this.ansibleDir = opts.ansibleDir ?? DEFAULT_ANSIBLE_DIR;
+    const bin = opts.ansiblePlaybookBin ?? 'ansible-playbook';
+    this.launcher = new PlaybookLauncher({
+      bin,
+      env: { ANSIBLE_CONFIG: path.join(this.ansibleDir, 'ansible.cfg'), PYTHONUNBUFFERED: '1', ANSIBLE_NOCOLOR: '1' },
+      cwd: this.ansibleDir,
+      warm: opts.warmAnsible ?? opts.ansiblePlaybookBin === undefined,
+      log,
+    });
+    this.launcher.prepare();
     this.connection = new AgentConnection({
       wsUrl: agentSocketUrl(opts.controlPlaneUrl),
       authorization: `Bearer ${credential.node_id}:${credential.credential}`,
@@ -136,6 +151,7 @@ class AgentRuntime {
   private async shutdown(): Promise<void> {
     const run = this.current;
     run?.stop('stop');
+    this.launcher.close();
     await run?.done;
     await this.outbox.close();
     this.log.info('agent stopped');
@@ -239,8 +255,8 @@ class AgentRuntime {
     const run = new JobRun(dispatch, journal, {
       outbox: this.outbox,
       log: this.log,
-      ansibleDir: this.opts.ansibleDir ?? DEFAULT_ANSIBLE_DIR,
-      ansiblePlaybookBin: this.opts.ansiblePlaybookBin ?? 'ansible-playbook',
+      ansibleDir: this.ansibleDir,
+      launcher: this.launcher,
       reachabilityDeadlineMs: this.opts.reachabilityDeadlineMs ?? 20_000,
       runDir: this.runDir,
     });

@@ -9,6 +9,7 @@ import { OutputTail } from './output-tail.ts';
 import type { Outbox } from './outbox.ts';
 import { processStartTime } from './process-group.ts';
 import { checkReachability } from './reachability.ts';
+import type { PlaybookLauncher } from './playbook-launcher.ts';
 import { runPlaybook, type PlaybookOutcome } from './run-playbook.ts';
 import { createScrubber, scrubDeep } from './scrub.ts';
 import { toUnsafeYaml } from './yaml-unsafe.ts';
@@ -17,7 +18,7 @@ export interface JobRunDeps {
   outbox: Outbox;
   log: Logger;
   ansibleDir: string;
-  ansiblePlaybookBin: string;
+  launcher: PlaybookLauncher;
   reachabilityDeadlineMs: number;
   /** Parent of the per-run 0700 dirs holding the vars file; wiped at agent start (a SIGKILLed agent leaves one). */
   runDir: string;
@@ -82,10 +83,8 @@ export class JobRun {
       try {
         await writeFile(varsFile, toUnsafeYaml({ ...dispatch.vars, ...dispatch.secrets }), { mode: 0o600, flag: 'wx' });
         outcome = await runPlaybook({
-          bin: deps.ansiblePlaybookBin,
-          args: ['-c', 'local', '-i', path.join(deps.ansibleDir, 'inventory', 'local.yml'), path.join(deps.ansibleDir, 'playbooks', dispatch.playbook), '-e', `@${varsFile}`],
-          env: { ANSIBLE_CONFIG: path.join(deps.ansibleDir, 'ansible.cfg'), PYTHONUNBUFFERED: '1', ANSIBLE_NOCOLOR: '1' },
-          cwd: deps.ansibleDir,
+          start: () => deps.launcher.launch(['-c', 'local', '-i', path.join(deps.ansibleDir, 'inventory', 'local.yml'),
+            path.join(deps.ansibleDir, 'playbooks', dispatch.playbook), '-e', `@${varsFile}`]),
           timeoutMs: dispatch.timeout_ms,
           signal: this.controller.signal,
           killGraceMs: deps.killGraceMs,
@@ -110,6 +109,8 @@ export class JobRun {
         outcome = { kind: 'spawn_failed', message: (error as Error).message };
       }
     } finally {
+      // The next job's ansible-playbook imports Ansible while this one finishes its check.
+      deps.launcher.prepare();
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       await pidWrite;
       await journal.removePid().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
+import type { PlaybookProcess } from './playbook-launcher.ts';
 import { signalGroup } from './process-group.ts';
 
 /** How an ansible-playbook run ended, before it is mapped to a job result. */
@@ -13,10 +13,8 @@ export type PlaybookOutcome =
   | { kind: 'spawn_failed'; message: string };
 
 export interface RunPlaybookOptions {
-  bin: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd?: string;
+  /** Starts the process (in its own process group, stdout and stderr piped). */
+  start: () => PlaybookProcess;
   timeoutMs: number;
   /** Aborting kills the process group (cancel, abandon, agent stop). */
   signal: AbortSignal;
@@ -43,21 +41,12 @@ function readLines(stream: Readable | null | undefined, onLine: (line: string) =
 }
 
 /**
- * Runs a command in its own process group without a shell, streaming its output lines. A
+ * Runs a process in its own process group without a shell, streaming its output lines. A
  * timeout or an abort sends SIGTERM to the group, then SIGKILL after the grace period.
  */
 export async function runPlaybook(opts: RunPlaybookOptions): Promise<PlaybookOutcome> {
   if (opts.signal.aborted) return { kind: 'aborted' };
-  const child = execa(opts.bin, opts.args, {
-    detached: true,
-    cleanup: false,
-    env: opts.env,
-    extendEnv: true,
-    cwd: opts.cwd,
-    stdin: 'ignore',
-    buffer: false,
-    reject: false,
-  });
+  const child = opts.start();
   const pid = child.pid;
   const reading = Promise.all([readLines(child.stdout, opts.onStdoutLine), readLines(child.stderr, opts.onStderrLine)]);
 

@@ -30,7 +30,7 @@ async function ansibleDir(): Promise<string> {
 
 describe('with the real ansible-playbook and the project callback', () => {
   it('streams real task steps, keeps Jinja in vars as text, hides no_log output and scrubs the secret from a failure', async () => {
-    const agent = await h.start({ ansibleDir: await ansibleDir(), ansiblePlaybookBin: 'ansible-playbook' });
+    const agent = await h.start({ ansibleDir: await ansibleDir(), ansiblePlaybookBin: 'ansible-playbook', warmAnsible: true });
     await agent.connected;
     const job = dispatch({ pressluft_site_name: '{{ 7 * 6 }}', smoke_fail: true }, { playbook: 'smoke.yml', secrets: { pressluft_secret_db_password: SECRET } });
     h.cp.send(job);

@@ -33,8 +33,8 @@ describe('the pressluft CLI', () => {
     const url = /(http:\/\/[0-9a-f]{8}\.localhost:\d+)/.exec(result.stdout)?.[1];
     expect(url).toBeDefined();
     // Steps are printed as they finish, before the final URL.
-    expect(result.stdout.indexOf('Install WordPress')).toBeGreaterThanOrEqual(0);
-    expect(result.stdout.indexOf('Install WordPress')).toBeLessThan(result.stdout.lastIndexOf(url!));
+    expect(result.stdout.indexOf('Create the environment and install WordPress')).toBeGreaterThanOrEqual(0);
+    expect(result.stdout.indexOf('Create the environment and install WordPress')).toBeLessThan(result.stdout.lastIndexOf(url!));
     const answer = await getFromNode(url!);
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('<title>CLI Shop');

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { JOB_VARS_SCHEMAS, type JobVars } from '../../shared/src/jobs.ts';
 import { runtimeNames } from '../../shared/src/runtime.ts';
-import { HTTP_PORT, phpVersion, runPlaybook, sh, sql, type PlaybookRun } from './support.ts';
+import { HTTP_PORT, phpVersion, runPlaybook, sh, sql, type PlaybookRun, type RunOptions } from './support.ts';
 
 export interface TestEnv {
   id: string;
@@ -54,9 +54,9 @@ export function envCreateVars(env: TestEnv, source: TestEnv) {
 }
 
 /** Deletes environments (used by afterAll hooks; deleting twice is fine). */
-export async function deleteEnvs(envs: TestEnv[]): Promise<PlaybookRun | undefined> {
+export async function deleteEnvs(envs: TestEnv[], opts: RunOptions = {}): Promise<PlaybookRun | undefined> {
   if (envs.length === 0) return undefined;
-  return runPlaybook('site-delete.yml', JOB_VARS_SCHEMAS.site_delete.parse({ pressluft_env_ids: envs.map((e) => e.id) }));
+  return runPlaybook('site-delete.yml', JOB_VARS_SCHEMAS.site_delete.parse({ pressluft_env_ids: envs.map((e) => e.id) }), opts);
 }
 
 /** Everything an environment can leave on the node, as booleans (true = still there). */

@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLAYBOOKS } from '../../shared/src/jobs.ts';
-import { expectSuccess } from './assertions.ts';
+import { runtimeNames } from '../../shared/src/runtime.ts';
+import { CREATE_STEP, expectSuccess } from './assertions.ts';
 import { deleteEnvs, envCreateVars, leftovers, newEnv, nodeVars, siteCreateVars, type TestEnv } from './fixtures.ts';
-import { ANSIBLE_DIR, describeRun, failedResult, httpGet, results, runPlaybook, type PlaybookRun } from './support.ts';
+import { ANSIBLE_DIR, describeRun, failedResult, httpGet, results, runPlaybook, sh, type PlaybookRun } from './support.ts';
 
 // Every run's full output, to prove no generated password ever reached it.
 const outputs: string[] = [];
@@ -65,10 +66,26 @@ describe('runtime playbooks on this node', { timeout: LOCK_WAIT_MS }, () => {
     for (const [env, name] of [[siteA, 'Alpha Site'], [siteB, 'Beta Site']] as const) {
       const run = await play('site-create.yml', siteCreateVars(env, name));
       expectSuccess(run);
-      expect(results(run).map((r) => r.name)).toContain('Check that the site answers');
+      expect(results(run).find((r) => r.name === CREATE_STEP)?.status).toBe('changed');
     }
     await expectAnswersAs(siteA, 'Alpha Site');
     await expectAnswersAs(siteB, 'Beta Site');
+  });
+
+  it('a release shares WordPress core read-only and owns only its wp-content', async () => {
+    for (const env of [siteA, siteB]) {
+      const names = runtimeNames(env.id);
+      const current = realpathSync(`${names.root}/current`);
+      const core = statSync(`${current}/wp-includes/version.php`);
+      const cached = statSync('/var/lib/pressluft/wordpress-core/wp-includes/version.php');
+      expect({ ino: core.ino, uid: core.uid, writable: (core.mode & 0o022) !== 0 }).toEqual({ ino: cached.ino, uid: 0, writable: false });
+      expect(statSync(`${current}/wp-includes`).uid).toBe(0);
+      const uid = Number((await sh('id', ['-u', names.user])).stdout.trim());
+      expect(statSync(`${current}/wp-content/themes`).uid).toBe(uid);
+      // The site's own PHP user cannot change the shared core, only its wp-content.
+      expect((await sh('runuser', ['-u', names.user, '--', 'touch', `${current}/wp-includes/version.php`])).code).not.toBe(0);
+      expect((await sh('runuser', ['-u', names.user, '--', 'touch', `${current}/wp-content/plugins/own.txt`])).code).toBe(0);
+    }
   });
 
   it('a re-run of site-create changes nothing', async () => {
@@ -79,7 +96,7 @@ describe('runtime playbooks on this node', { timeout: LOCK_WAIT_MS }, () => {
     await expectAnswersAs(siteA, 'Alpha Site');
   });
 
-  it('a re-run with another database password applies it instead of skipping the WordPress task', async () => {
+  it('a re-run with another database password applies it', async () => {
     const rotated = { ...siteA, dbPassword: `Db-${crypto.randomUUID().replaceAll('-', '')}` };
     created.push(rotated);
     // A request right before the re-run leaves the old wp-config.php fresh in opcache, which would
@@ -87,10 +104,10 @@ describe('runtime playbooks on this node', { timeout: LOCK_WAIT_MS }, () => {
     await expectAnswersAs(siteA, 'Alpha Site');
     const run = await play('site-create.yml', siteCreateVars(rotated, 'Alpha Site'));
     expectSuccess(run);
-    expect(results(run).find((r) => r.name === 'Install WordPress')?.status, describeRun(run)).toBe('changed');
+    expect(results(run).find((r) => r.name === CREATE_STEP)?.status, describeRun(run)).toBe('changed');
     await expectAnswersAs(siteA, 'Alpha Site');
     const again = await play('site-create.yml', siteCreateVars(rotated, 'Alpha Site'));
-    expect(results(again).find((r) => r.name === 'Install WordPress')?.status).toBe('skipped');
+    expect(results(again).find((r) => r.name === CREATE_STEP)?.status).toBe('ok');
   });
 
   it('a clone answers at its own URL with its home rewritten while the source still answers', async () => {
@@ -98,6 +115,10 @@ describe('runtime playbooks on this node', { timeout: LOCK_WAIT_MS }, () => {
     expectSuccess(run);
     await expectAnswersAs(clone, 'Alpha Site');
     await expectAnswersAs(siteA, 'Alpha Site');
+    // Core stays shared; wp-content (with the file the source's user wrote there) is a copy.
+    const [source, copy] = [siteA, clone].map((env) => realpathSync(`${runtimeNames(env.id).root}/current`));
+    expect(statSync(`${copy}/wp-includes/version.php`).ino).toBe(statSync(`${source}/wp-includes/version.php`).ino);
+    expect(statSync(`${copy}/wp-content/plugins/own.txt`).ino).not.toBe(statSync(`${source}/wp-content/plugins/own.txt`).ino);
     const again = await play('env-create.yml', envCreateVars(clone, siteA));
     expectSuccess(again);
     expect(again.events.at(-1)?.stats?.changed, describeRun(again)).toBe(0);

@@ -62,6 +62,8 @@ export interface RunOptions {
    * after the playbook; teardown runs whatever the playbook's outcome.
    */
   around?: { setup: string; teardown: string };
+  /** Take the runtime lock for the run (default); false when the caller already holds it. */
+  lock?: boolean;
 }
 
 /** Runs ansible/playbooks/<playbook> with the given job variables (and secrets). */
@@ -74,10 +76,11 @@ export async function runPlaybook(playbook: string, vars: Record<string, unknown
     return await new Promise<PlaybookRun>((resolve, reject) => {
       const ansible = ['ansible-playbook', '-c', 'local', '-i', 'ansible/inventory/local.yml',
         `ansible/playbooks/${playbook}`, '-e', `@${varsFile}`, ...(opts.args ?? [])];
-      const argv = opts.around
-        ? ['-o', RUNTIME_LOCK, 'bash', '-c', `trap '${opts.around.teardown}' EXIT; ${opts.around.setup}; "$@"`, 'bash', ...ansible]
-        : ['-o', RUNTIME_LOCK, ...ansible];
-      const child = spawn('flock', argv, {
+      const command = opts.around
+        ? ['bash', '-c', `trap '${opts.around.teardown}' EXIT; ${opts.around.setup}; "$@"`, 'bash', ...ansible]
+        : ansible;
+      const argv = opts.lock === false ? command : ['flock', '-o', RUNTIME_LOCK, ...command];
+      const child = spawn(argv[0], argv.slice(1), {
         cwd: REPO,
         env: { ...process.env, ANSIBLE_CONFIG: path.join(ANSIBLE_DIR, 'ansible.cfg') },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -131,8 +134,9 @@ export function results(run: PlaybookRun): CallbackEvent[] {
   return run.events.filter((e) => e.event === 'task_result');
 }
 
+/** The last failed task, as the agent reports it (a rescue re-raises a hidden failure). */
 export function failedResult(run: PlaybookRun): CallbackEvent | undefined {
-  return results(run).find((e) => e.status === 'failed');
+  return results(run).findLast((e) => e.status === 'failed');
 }
 
 /** A readable summary for assertion messages. */

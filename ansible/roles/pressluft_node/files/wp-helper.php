@@ -1,22 +1,39 @@
 <?php
-// Pressluft's offline WordPress helper, run as the site user with `runuser` (never as root):
-//   php wp-helper.php install|replace-url < request.json
-// The request (JSON on stdin) carries the admin password, so nothing secret is in argv.
-// Prints one JSON line on success; exits non-zero with a message on stderr on failure.
+// Pressluft's offline WordPress helper. The pressluft_env module sends it one FastCGI request
+// straight to the environment's PHP-FPM pool socket (never through nginx), so it runs as the
+// site user under the pool's limits and leaves WordPress compiled in the pool's opcache.
+//   params: PRESSLUFT_COMMAND = install | replace-url; body: the JSON request (it may carry the
+//   admin password, so nothing secret is ever in a process argument).
+// Answers 200 with one JSON line, or 500 with the reason as plain text.
 
-if (PHP_SAPI !== 'cli') {
-    exit(1);
+if (PHP_SAPI !== 'fpm-fcgi' || !isset($_SERVER['PRESSLUFT_COMMAND'])) {
+    http_response_code(404);
+    exit;
 }
-$command = $argv[1] ?? '';
-$request = json_decode((string) stream_get_contents(STDIN), true);
-if (!is_array($request) || empty($request['path'])) {
-    fwrite(STDERR, "wp-helper: expected a JSON request with a path on stdin\n");
-    exit(2);
-}
+set_time_limit(0);
+ignore_user_abort(true);
+ini_set('memory_limit', '512M');
+header('Content-Type: text/plain; charset=utf-8');
+$command = (string) $_SERVER['PRESSLUFT_COMMAND'];
+$request = json_decode((string) file_get_contents('php://input'), true);
 
 function pl_fail(string $message): void {
-    fwrite(STDERR, $message . "\n");
-    exit(1);
+    http_response_code(500);
+    echo $message, "\n";
+    exit;
+}
+
+// A fatal error (e.g. a missing extension) would otherwise end the request with an empty 500.
+register_shutdown_function(static function (): void {
+    $error = error_get_last();
+    if ($error !== null && in_array($error['type'], [E_ERROR, E_PARSE, E_CORE_ERROR, E_COMPILE_ERROR], true)) {
+        http_response_code(500);
+        echo "PHP fatal error: {$error['message']} in {$error['file']}:{$error['line']}\n";
+    }
+});
+
+if (!is_array($request) || empty($request['path'])) {
+    pl_fail('wp-helper: expected a JSON request with a path');
 }
 
 function pl_load(string $path, string $url, bool $installing): void {
@@ -124,7 +141,6 @@ switch ($command) {
         }
         update_option('siteurl', $request['url']);
         update_option('home', $request['url']);
-        pl_flush();
         // The marker is written last: without it, the next run starts the install again.
         update_option('pressluft_env_id', $request['env_id'], true);
         echo json_encode(['installed' => true]), "\n";

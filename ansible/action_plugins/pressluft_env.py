@@ -1,6 +1,7 @@
-# Hands the job's secrets to the pressluft_wordpress module through a 0600 file in Ansible's
-# private remote tmp dir, so they never appear in task arguments, in the module's invocation
-# echo or in any process's argv. The playbook names no secret: this plugin reads the variables.
+# Hands the job's secrets to the pressluft_env module (state=present) through a 0600 file in
+# Ansible's private remote tmp dir, so they never appear in task arguments, in the module's
+# invocation echo or in any process's argv. The playbook names no secret: this plugin reads the
+# variables.
 from __future__ import annotations
 
 import json
@@ -20,6 +21,12 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
+        if self._task.args.get('state', 'present') == 'absent':
+            try:
+                result.update(self._execute_module(module_name='pressluft_env', task_vars=task_vars))
+            finally:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+            return result
         secrets = {}
         for key, var in SECRET_VARS.items():
             if var in task_vars and task_vars[var] is not None:
@@ -35,7 +42,7 @@ class ActionModule(ActionBase):
             self._transfer_data(path, json.dumps(secrets))
             self._fixup_perms2((tmpdir, path))
             args = dict(self._task.args, secrets_file=path)
-            result.update(self._execute_module(module_name='pressluft_wordpress', module_args=args, task_vars=task_vars))
+            result.update(self._execute_module(module_name='pressluft_env', module_args=args, task_vars=task_vars))
         finally:
             self._remove_tmp_path(tmpdir)
         return result
