@@ -3,9 +3,11 @@
 # sent as one FastCGI request to the environment's own pool.
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pwd
+import stat
 import time
 
 from ansible.module_utils.pressluft_fastcgi import FastCgiError, request
@@ -45,6 +47,7 @@ def helper(env_id, command, body, preview_host, http_port):
     if not os.path.isfile(HELPER_PATH):
         raise PressluftError('the WordPress helper %s is missing: run node-provision first' % HELPER_PATH)
     current = os.path.realpath(os.path.join(names['root'], 'current'))
+    body = dict(body, path=current, lock=helper_lock(env_id))
     params = {
         'PRESSLUFT_COMMAND': command,
         'GATEWAY_INTERFACE': 'CGI/1.1',
@@ -62,7 +65,7 @@ def helper(env_id, command, body, preview_host, http_port):
         'REMOTE_ADDR': '127.0.0.1',
     }
     try:
-        status, _, out, _ = request(pool_socket(names), params, json.dumps(dict(body, path=current)).encode('utf-8'))
+        status, _, out, _ = request(pool_socket(names), params, json.dumps(body).encode('utf-8'))
     except FastCgiError as err:
         raise PressluftError('WordPress %s failed: %s' % (command, err)) from err
     text = out.decode('utf-8', 'replace')
@@ -73,12 +76,43 @@ def helper(env_id, command, body, preview_host, http_port):
     return text
 
 
+def helper_lock(env_id):
+    return os.path.join(env_names(env_id)['root'], 'tmp', 'pressluft-helper.lock')
+
+
+def wait_for_helper(env_id, timeout=300):
+    """Waits until no helper request of an earlier, killed run is still working on the
+    database (the pool finishes a request whose client is gone). The lock file is the site
+    user's: opened without following links or blocking, never created by root."""
+    try:
+        fd = os.open(helper_lock(env_id), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return  # no helper ever ran here
+    except OSError as err:
+        raise PressluftError('cannot open the helper lock of %s: %s' % (env_id, err)) from err
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PressluftError('the helper lock of %s is not a regular file' % env_id)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise PressluftError('a WordPress helper request of an earlier run is still working after %d s' % timeout)
+                time.sleep(0.05)
+    finally:
+        os.close(fd)
+
+
 def converge(p, secrets, new_database):
     """Database content for the environment: a fresh install, a copy of the source (clone), or
     only the URL moved. new_database: this run created the (empty) database. Returns what
     changed."""
     env_id, url = p['env_id'], p['preview_url']
     database = env_names(env_id)['database']
+    wait_for_helper(env_id)
     opts = {} if new_database else options(database, [MARKER, 'home', 'siteurl'])
     if opts.get(MARKER) == env_id:
         if opts.get('home') == url and opts.get('siteurl') == url:

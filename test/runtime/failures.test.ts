@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeNames } from '../../shared/src/runtime.ts';
 import { CREATE_STEP, expectSuccess } from './assertions.ts';
 import { deleteEnvs, leftovers, newEnv, nodeVars, siteCreateVars, type TestEnv } from './fixtures.ts';
-import { RUNTIME_LOCK, describeRun, failedResult, httpGet, killGroup, phpVersion, runPlaybook, sh } from './support.ts';
+import { RUNTIME_LOCK, describeRun, failedResult, httpGet, killGroup, phpVersion, results, runPlaybook, sh, sql } from './support.ts';
 
 async function expectAnswers(env: TestEnv): Promise<void> {
   const page = await httpGet(env.host, '/');
@@ -75,6 +75,27 @@ describe('runtime playbooks when things go wrong', { timeout: LOCK_WAIT_MS }, ()
     await expectAnswers(env);
     const rest = await httpGet(env.host, '/?rest_route=/');
     expect(JSON.parse(rest.body)).toMatchObject({ name: 'Killed Site', home: env.url });
+  });
+
+  it('a retry waits for a WordPress helper request that an earlier, killed run left working', async () => {
+    const env = newEnv();
+    created.push(env);
+    expectSuccess(await runPlaybook('site-create.yml', siteCreateVars(env, 'Waiting Site')));
+    const names = runtimeNames(env.id);
+    const lock = `${names.root}/tmp/pressluft-helper.lock`;
+    // An unfinished install (no completion marker) whose helper request is still running in the
+    // pool, stood in for by a process holding the helper's lock for 3 s that writes to the
+    // database as its last act. Started under the runtime lock, right before the retry.
+    await sql(`DELETE FROM \`${names.database}\`.wp_options WHERE option_name = 'pressluft_env_id'`);
+    const setup = `flock ${lock} sh -c "sleep 3; mariadb ${names.database} -e 'CREATE TABLE orphan_probe (id INT)'" & ` +
+      `until ! flock -n -s ${lock} true; do sleep 0.05; done`;
+    const retry = await runPlaybook('site-create.yml', siteCreateVars(env, 'Waiting Site'), { around: { setup, teardown: 'true' } });
+    expectSuccess(retry);
+    expect(results(retry).find((r) => r.name === CREATE_STEP)?.status).toBe('changed');
+    // The retry emptied the database only after the earlier request was done: nothing of it is left.
+    expect(await sql(`SHOW TABLES FROM \`${names.database}\` LIKE 'orphan_probe'`)).toEqual([]);
+    const rest = await httpGet(env.host, '/?rest_route=/');
+    expect(JSON.parse(rest.body)).toMatchObject({ name: 'Waiting Site', home: env.url });
   });
 
   it('orphaned pools and vhosts of interrupted runs are removed so PHP-FPM and nginx keep working', async () => {

@@ -21,7 +21,7 @@ const jobs: JobDto[] = [];
 const events = new Map<string, JobEventDto[]>();
 const changeStreams = new Set<ServerResponse>();
 const jobStreams = new Map<string, Set<ServerResponse>>();
-const STEPS = ['Create the environment user', 'Copy WordPress core', 'Write wp-config.php', 'Create the database', 'Configure the PHP-FPM pool', 'Configure the nginx vhost', 'Install WordPress'];
+const STEPS = ["Check the job's variables", 'Create the environment and install WordPress'];
 
 function change(event: ChangeEvent): void {
   for (const res of changeStreams) res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);

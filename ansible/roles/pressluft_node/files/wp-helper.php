@@ -32,8 +32,14 @@ register_shutdown_function(static function (): void {
     }
 });
 
-if (!is_array($request) || empty($request['path'])) {
-    pl_fail('wp-helper: expected a JSON request with a path');
+if (!is_array($request) || empty($request['path']) || empty($request['lock'])) {
+    pl_fail('wp-helper: expected a JSON request with a path and a lock');
+}
+// Held until the request ends. The request goes on even when the module that sent it was
+// killed; the module's next run waits on this lock before it touches the database again.
+$pl_lock = fopen($request['lock'], 'c');
+if ($pl_lock === false || !flock($pl_lock, LOCK_EX)) {
+    pl_fail('wp-helper: cannot lock ' . $request['lock']);
 }
 
 function pl_load(string $path, string $url, bool $installing): void {
