@@ -46,6 +46,9 @@ class CallbackModule(CallbackBase):
         super().__init__()
         self._task_started = {}
         self._out = sys.stdout
+        # A hidden (no_log) failure that its block's rescue may re-raise under the same name:
+        # (event, start time). One step then reads started -> failed with the explanation.
+        self._held = None
 
     # -- output -------------------------------------------------------------------------------
 
@@ -107,6 +110,17 @@ class CallbackModule(CallbackBase):
         started = self._task_started.get(result._task._uuid)
         return int((time.monotonic() - started) * 1000) if started is not None else 0
 
+    @staticmethod
+    def _rescued(task):
+        """True for a task in the main part of a block that has a rescue."""
+        block = getattr(task, '_parent', None)
+        return bool(getattr(block, 'rescue', None)) and any(t._uuid == task._uuid for t in getattr(block, 'block', []))
+
+    def _release_held(self):
+        if self._held is not None:
+            self._emit(self._held[0])
+            self._held = None
+
     def _result(self, result, status, item=False, ignored=False):
         for warning in result._result.get('warnings') or []:
             self._warn(warning)
@@ -125,6 +139,9 @@ class CallbackModule(CallbackBase):
         }
         if item and event['item'] is None and self._hidden(result):
             event['item'] = HIDDEN
+        if status == 'failed' and not item and not ignored and message == HIDDEN and self._rescued(result._task):
+            self._held = (event, self._task_started.get(result._task._uuid))
+            return
         self._emit(event)
 
     # -- playbook events --------------------------------------------------------------------------
@@ -136,8 +153,15 @@ class CallbackModule(CallbackBase):
         self._emit({'event': 'play_start', 'name': play.get_name().strip()})
 
     def v2_playbook_on_task_start(self, task, is_conditional):
+        name = self._task_name(task)
+        if self._held is not None and self._held[0]['name'] == name:
+            # The rescue re-raising the held failure: it continues that step.
+            self._task_started[task._uuid] = self._held[1] if self._held[1] is not None else time.monotonic()
+            self._held = None
+            return
+        self._release_held()
         self._task_started[task._uuid] = time.monotonic()
-        self._emit({'event': 'task_start', 'name': self._task_name(task)})
+        self._emit({'event': 'task_start', 'name': name})
 
     def v2_playbook_on_handler_task_start(self, task):
         self.v2_playbook_on_task_start(task, False)
@@ -164,6 +188,7 @@ class CallbackModule(CallbackBase):
         self._result(result, 'skipped', item=True)
 
     def v2_playbook_on_stats(self, stats):
+        self._release_held()
         totals = {'ok': 0, 'changed': 0, 'failed': 0, 'unreachable': 0, 'skipped': 0}
         for host in sorted(stats.processed.keys()):
             summary = stats.summarize(host)

@@ -35,6 +35,8 @@ describe('the pressluft_jsonl callback', () => {
     expect(ignored.message).toMatch(/^ignored: /);
     expect(ignored.message).toContain('to-stderr');
     expect(byName('Skip this')).toEqual([expect.objectContaining({ status: 'skipped' })]);
+    // The hidden failure and its rescue's explanation read as one step.
+    expect(events.filter((e) => e.event === 'task_start' && e.name === 'Fail for real')).toHaveLength(1);
     expect(byName('Fail for real')).toEqual([expect.objectContaining({ status: 'failed', message: 'the reason' })]);
     // Ansible's own counters: an ignored failure counts as changed (command), not as failed.
     expect(events.at(-1)).toEqual({ event: 'playbook_end', ok: false, stats: { ok: 4, changed: 2, failed: 1, unreachable: 0, skipped: 1 } });

@@ -39,6 +39,7 @@ describe('runtime playbooks when things go wrong', { timeout: LOCK_WAIT_MS }, ()
       const failed = failedResult(run);
       // The step's own output is hidden (it handles secrets); the rescue re-raises its message.
       expect(failed?.name).toBe(CREATE_STEP);
+      expect(results(run).filter((r) => r.name === CREATE_STEP), 'one step, not a hidden and an explained one').toHaveLength(1);
       expect(failed?.message).toMatch(/answered 500/);
       expect(failed?.message).toMatch(/mysql/i);
       expect(run.events.at(-1)).toMatchObject({ event: 'playbook_end', ok: false });
