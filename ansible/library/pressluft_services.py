@@ -18,7 +18,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.pressluft_system import (
-    PressluftError, config_lock, has_systemd, php_version, reload_nginx, reload_php_fpm, remove_orphans, run,
+    PressluftError, config_lock, has_systemd, nginx_test, php_version, reload_nginx, reload_php_fpm, remove_orphans, run,
     service_enabled_sysv, service_running, service_start,
 )
 
@@ -93,7 +93,7 @@ def main():
                     changes.append('%s enabled' % name)
                 if not service_running(name):
                     if name == 'nginx':
-                        run(['nginx', '-t', '-q'])  # its error names the file and line; the init script's does not
+                        nginx_test()  # its error names the file and line; the init script's does not
                     service_start(name)
                     changes.append('%s started' % name)
                 elif name == 'nginx' and 'nginx' in reload:

@@ -8,7 +8,7 @@ import socket
 import struct
 
 _VERSION = 1
-_BEGIN_REQUEST, _END_REQUEST, _PARAMS, _STDIN, _STDOUT, _STDERR = 1, 3, 4, 5, 6, 7
+_BEGIN_REQUEST, _END_REQUEST, _PARAMS, _STDIN, _STDOUT = 1, 3, 4, 5, 6
 _RESPONDER = 1
 _REQUEST_ID = 1
 _MAX_CONTENT = 65535
@@ -52,7 +52,7 @@ def _read_exact(sock, n):
 
 
 def request(socket_path, params, body=b'', timeout=600):
-    """Sends one request; returns (status, headers dict, body bytes, stderr text)."""
+    """Sends one request; returns (status, body bytes). What PHP writes to stderr goes to the pool's log."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
@@ -63,14 +63,12 @@ def request(socket_path, params, body=b'', timeout=600):
         params = dict(params, CONTENT_LENGTH=len(body))
         sock.sendall(_record(_BEGIN_REQUEST, struct.pack('!HB5x', _RESPONDER, 0))
                      + _stream(_PARAMS, _params(params)) + _stream(_STDIN, body))
-        stdout, stderr = b'', b''
+        stdout = b''
         while True:
             _, kind, _, length, padding = struct.unpack('!BBHHBx', _read_exact(sock, 8))
             content = _read_exact(sock, length + padding)[:length]
             if kind == _STDOUT:
                 stdout += content
-            elif kind == _STDERR:
-                stderr += content
             elif kind == _END_REQUEST:
                 break
     except socket.timeout as err:
@@ -78,10 +76,9 @@ def request(socket_path, params, body=b'', timeout=600):
     finally:
         sock.close()
     head, _, payload = stdout.partition(b'\r\n\r\n')
-    headers = {}
+    status = 200
     for line in head.decode('latin-1').split('\r\n'):
-        name, sep, value = line.partition(':')
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    status = int(headers.get('status', '200').split()[0])
-    return status, headers, payload, stderr.decode('utf-8', 'replace')
+        name, _, value = line.partition(':')
+        if name.strip().lower() == 'status':
+            status = int(value.split()[0])
+    return status, payload

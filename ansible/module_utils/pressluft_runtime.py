@@ -11,8 +11,8 @@ from ansible.module_utils.pressluft_mariadb import drop_database_and_user
 from ansible.module_utils.pressluft_names import env_names
 from ansible.module_utils.pressluft_render import pool_conf, vhost_conf
 from ansible.module_utils.pressluft_system import (
-    NGINX_SITES_DIR, Background, PressluftError, pool_dir, reload_nginx, reload_php_fpm, remove_orphans, remove_path, run,
-    socket_accepts, wait_for, write_file,
+    NGINX_SITES_DIR, Background, PressluftError, nginx_test, php_fpm_test, pool_dir, reload_nginx, reload_php_fpm, remove_orphans,
+    remove_path, socket_accepts, wait_for, write_file,
 )
 
 
@@ -25,15 +25,6 @@ def _nginx_serves(env_id, host, port):
     the database play no part)."""
     _, headers, _ = fetch(port, host_header(host, port), '/wp-includes/images/blank.gif', method='HEAD')
     return headers.get('X-Pressluft-Environment') == env_id
-
-
-def _fpm_test(version):
-    # -n: php.ini plays no part in the pool files, and loading every extension doubles the time.
-    run(['/usr/sbin/php-fpm' + version, '-n', '-t'])
-
-
-def _nginx_test():
-    run(['nginx', '-t', '-q'])
 
 
 def _write_validated(path, content, validate):
@@ -61,7 +52,7 @@ def _converge_pool(names, env_id, version):
     """Writes and validates the pool file and signals the reload; True if PHP-FPM reloads."""
     sock = pool_socket(names)
     pool_file = os.path.join(pool_dir(version), names['pool'] + '.conf')
-    changed = _write_validated(pool_file, pool_conf(names, env_id), lambda: _fpm_test(version))
+    changed = _write_validated(pool_file, pool_conf(names, env_id), lambda: php_fpm_test(version))
     if changed or not socket_accepts(sock):
         reload_php_fpm(version, validated=changed)
         return True
@@ -73,7 +64,7 @@ def _converge_vhost(env_id, names, preview_host, http_port):
     os.makedirs(NGINX_SITES_DIR, exist_ok=True)
     vhost = os.path.join(NGINX_SITES_DIR, env_id + '.conf')
     ipv6 = os.path.exists('/proc/net/if_inet6')
-    changed = _write_validated(vhost, vhost_conf(names, env_id, preview_host, http_port, ipv6), _nginx_test)
+    changed = _write_validated(vhost, vhost_conf(names, env_id, preview_host, http_port, ipv6), nginx_test)
     if changed or not _nginx_serves(env_id, preview_host, http_port):
         reload_nginx(validated=changed)
         return True

@@ -166,12 +166,20 @@ def php_fpm_pidfile(version):
     return '/run/php/php%s-fpm.pid' % version
 
 
+def php_fpm_test(version):
+    # -n: php.ini plays no part in the pool files, and loading every extension doubles the time.
+    run(['/usr/sbin/php-fpm' + version, '-n', '-t'])
+
+
+def nginx_test():
+    run(['nginx', '-t', '-q'])
+
+
 def reload_php_fpm(version, validated=False):
     """Validates the pool files (unless the caller just did), then reloads PHP-FPM (or starts
     it when it is down)."""
     if not validated:
-        # -n: php.ini plays no part in the pool files, and loading every extension doubles the time.
-        run(['/usr/sbin/php-fpm' + version, '-n', '-t'])
+        php_fpm_test(version)
     pid = _pid_alive(php_fpm_pidfile(version))
     if pid:
         # USR2 is what the init script and systemd unit send; it reloads every pool gracefully.
@@ -210,7 +218,7 @@ def restart_php_workers(version):
 
 def reload_nginx(validated=False):
     if not validated:
-        run(['nginx', '-t', '-q'])
+        nginx_test()
     pid = _pid_alive('/run/nginx.pid')
     if pid:
         os.kill(pid, signal.SIGHUP)

@@ -65,7 +65,7 @@ def helper(env_id, command, body, preview_host, http_port):
         'REMOTE_ADDR': '127.0.0.1',
     }
     try:
-        status, _, out, _ = request(pool_socket(names), params, json.dumps(body).encode('utf-8'))
+        status, out = request(pool_socket(names), params, json.dumps(body).encode('utf-8'))
     except FastCgiError as err:
         raise PressluftError('WordPress %s failed: %s' % (command, err)) from err
     text = out.decode('utf-8', 'replace')
