@@ -60,7 +60,14 @@ export const pressluftApp = fp(async (app: FastifyInstance, opts: AppOptions) =>
   registerAgentSocket(app, ctx);
 
   if (opts.dashboardDir) {
-    await app.register(fastifyStatic, { root: opts.dashboardDir, prefix: '/', wildcard: true });
+    const root = opts.dashboardDir;
+    // The dashboard's files are public (the login page is one of them); only its routes are marked.
+    await app.register(async (dashboard) => {
+      dashboard.addHook('onRoute', (route) => {
+        route.config = { ...route.config, public: true };
+      });
+      await dashboard.register(fastifyStatic, { root, prefix: '/', wildcard: true });
+    });
   }
 
   // SSE streams never end on their own; end them so close() does not wait for clients.

@@ -11,7 +11,8 @@ const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]*$/;
 export const Name = z.string().trim().min(1).max(100).regex(NO_CONTROL_CHARS, 'must not contain control characters');
 export const Id = z.string().regex(ID_PATTERN, 'must be an id');
 
-export const LoginRequest = z.strictObject({ email: z.string().email().max(254), password: z.string().min(1).max(200) });
+// issue_token: answer the session token in the body (for `Authorization: Bearer`) instead of a cookie.
+export const LoginRequest = z.strictObject({ email: z.string().email().max(254), password: z.string().min(1).max(200), issue_token: z.boolean().optional() });
 export const CreateSiteRequest = z.strictObject({ name: Name, slug: Slug, node_id: Id.optional() });
 export const CreateEnvironmentRequest = z.strictObject({
   name: Name,
@@ -32,6 +33,12 @@ export type CreateEnvironmentRequest = z.infer<typeof CreateEnvironmentRequest>;
 export type CreateNodeRequest = z.infer<typeof CreateNodeRequest>;
 
 // ── responses ──────────────────────────────────────────────────────────────────────────────
+
+/** `POST /api/login` with `issue_token: true`: the session token for `Authorization: Bearer` (no cookie is set). */
+export interface LoginTokenResponse {
+  token: string;
+  expires_at: string;
+}
 
 export interface NodeDto {
   id: string;

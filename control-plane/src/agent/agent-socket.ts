@@ -92,7 +92,8 @@ async function handleMessage(ctx: Ctx, session: AgentSession, raw: string): Prom
 
 /** The websocket route `/api/agent/ws`: authentication, hello, and one serialized handler chain per connection. */
 export function registerAgentSocket(app: FastifyInstance, ctx: Ctx): void {
-  app.get('/api/agent/ws', { websocket: true }, (socket: WebSocket, request) => {
+  // Public to the session check: the agent authenticates with its node credential below.
+  app.get('/api/agent/ws', { websocket: true, config: { public: true } }, (socket: WebSocket, request) => {
     const log = ctx.log.child({ remote: request.ip });
     let session: AgentSession | null = null;
     // Handlers run one after another, in arrival order, after authentication finished;

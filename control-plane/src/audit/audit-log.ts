@@ -11,20 +11,21 @@ declare module 'fastify' {
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * One audit row per mutating API call, successful or not (failed logins included): actor,
- * action (method and route), target, status, IP and time. Bodies are never recorded, so no
+ * One audit row per mutating request, successful or not (failed logins and refused calls
+ * included): actor, action (method and matched route), target, status, IP and time. Bodies are never recorded, so no
  * secret can land here.
  */
 export function registerAuditLog(app: FastifyInstance, ctx: Ctx): void {
   app.decorateRequest('auditTarget', null);
   app.addHook('onResponse', async (request, reply) => {
-    if (!MUTATING.has(request.method) || !request.url.startsWith('/api/')) return;
+    if (!MUTATING.has(request.method)) return;
     const params = request.params as Record<string, string> | undefined;
     try {
       await ctx.db.insertInto('audit_logs').values({
         id: null,
         actor: request.user?.email ?? 'anonymous',
-        action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+        // The route pattern Fastify matched, whatever spelling of the path reached it.
+        action: `${request.method} ${request.is404 ? '(no route)' : request.routeOptions.url}`,
         target: request.auditTarget ?? params?.id ?? null,
         status_code: reply.statusCode,
         ip: request.ip,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LoginRequest } from '@pressluft/shared';
+import { LoginRequest, type LoginTokenResponse } from '@pressluft/shared';
 import type { Ctx } from '../context.ts';
 import { ApiFailure, parseInput } from '../http/api-error.ts';
 import { randomSecret, sha256 } from '../secrets/secret-box.ts';
@@ -9,26 +9,35 @@ import { LoginRateLimit } from './rate-limit.ts';
 export const SESSION_COOKIE = 'session_token';
 const SESSION_TTL_MS = 7 * 24 * 3600_000;
 
-/** Routes reachable without a session: login, health, node registration, and the agent socket (own auth). */
-const PUBLIC_API = new Set(['/api/login', '/api/health', '/api/nodes/register', '/api/agent/ws']);
-
 export interface SessionUser {
   id: string;
   email: string;
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Reachable without a session (login, health, node registration, the agent socket, dashboard files). */
+    public?: boolean;
+  }
   interface FastifyRequest {
     user: SessionUser | null;
+    /** How the session came: a cookie (a browser, CSRF applies) or `Authorization: Bearer` (a CLI). */
+    sessionVia: 'cookie' | 'bearer' | null;
   }
 }
 
 // A dummy hash keeps an unknown email as slow as a wrong password.
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$' + Buffer.alloc(64).toString('base64');
 
-async function sessionUser(ctx: Ctx, request: FastifyRequest): Promise<SessionUser | null> {
-  const token = request.cookies[SESSION_COOKIE];
-  if (!token) return null;
+/** The session token a request presents: `Authorization: Bearer <token>` first, then the cookie. */
+function presentedToken(request: FastifyRequest): { token: string; via: 'cookie' | 'bearer' } | null {
+  const bearer = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(request.headers.authorization ?? '');
+  if (bearer) return { token: bearer[1], via: 'bearer' };
+  const cookie = request.cookies[SESSION_COOKIE];
+  return cookie ? { token: cookie, via: 'cookie' } : null;
+}
+
+async function sessionUser(ctx: Ctx, token: string): Promise<SessionUser | null> {
   const row = await ctx.db.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id')
     .select(['users.id', 'users.email', 'sessions.expires_at'])
     .where('sessions.token_hash', '=', sha256(token)).executeTakeFirst();
@@ -36,19 +45,28 @@ async function sessionUser(ctx: Ctx, request: FastifyRequest): Promise<SessionUs
   return { id: row.id, email: row.email };
 }
 
-/** Session cookie auth for every /api route but the public ones, plus login and logout. */
+/**
+ * Session auth decided on the route Fastify matched, never on the URL text (the router decodes
+ * and cleans paths, so a string test and the router disagree): every route needs a session
+ * unless it is marked `config: { public: true }`. An unmatched request is left to the
+ * not-found handler, which answers 401 without a session. Plus login and logout.
+ */
 export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
   const limiter = new LoginRateLimit();
   app.decorateRequest('user', null);
+  app.decorateRequest('sessionVia', null);
 
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0];
-    if (!path.startsWith('/api/') && path !== '/api') return;
-    request.user = await sessionUser(ctx, request);
-    if (!request.user && !PUBLIC_API.has(path)) throw new ApiFailure('unauthorized', 'Log in first.');
+    const presented = presentedToken(request);
+    if (presented) {
+      request.user = await sessionUser(ctx, presented.token);
+      if (request.user) request.sessionVia = presented.via;
+    }
+    if (request.user || request.is404 || request.routeOptions.config.public === true) return;
+    throw new ApiFailure('unauthorized', 'Log in first.');
   });
 
-  app.post('/api/login', async (request, reply) => {
+  app.post('/api/login', { config: { public: true } }, async (request, reply) => {
     const body = parseInput(LoginRequest, request.body);
     const email = body.email.toLowerCase();
     request.auditTarget = email;
@@ -63,11 +81,12 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
     limiter.reset(key);
     const token = randomSecret(32);
     const now = new Date();
+    const expiresAt = new Date(now.getTime() + SESSION_TTL_MS).toISOString();
     await ctx.db.insertInto('sessions').values({
-      token_hash: sha256(token), user_id: user.id, created_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
+      token_hash: sha256(token), user_id: user.id, created_at: now.toISOString(), expires_at: expiresAt,
     }).execute();
     request.user = { id: user.id, email: user.email };
+    if (body.issue_token) return { token, expires_at: expiresAt } satisfies LoginTokenResponse;
     reply.setCookie(SESSION_COOKIE, token, {
       httpOnly: true, sameSite: 'lax', path: '/', maxAge: SESSION_TTL_MS / 1000,
       secure: request.protocol === 'https',
@@ -75,10 +94,11 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
     return { user: { id: user.id, email: user.email } };
   });
 
+  // Revokes the session the request came with (cookie or bearer) server-side.
   app.post('/api/logout', async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE];
-    if (token) await ctx.db.deleteFrom('sessions').where('token_hash', '=', sha256(token)).execute();
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    const presented = presentedToken(request);
+    if (presented) await ctx.db.deleteFrom('sessions').where('token_hash', '=', sha256(presented.token)).execute();
+    if (presented?.via === 'cookie') reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
 

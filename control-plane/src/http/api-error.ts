@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '@pressluft/shared';
@@ -55,14 +57,33 @@ export function registerErrorHandler(app: FastifyInstance): void {
 
 }
 
-/** JSON 404 under /api; the dashboard's index.html (client-side routes) or a hint page elsewhere. */
+/**
+ * An unmatched path as the router would read it (absolute-form host dropped, percent-decoded,
+ * case-folded, slashes collapsed); it only picks the dashboard page over a JSON error.
+ */
+function looksLikeApi(url: string): boolean {
+  let path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').split('?')[0];
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // Malformed escapes: judge the raw text.
+  }
+  path = path.toLowerCase().replace(/\/+/g, '/');
+  return path === '/api' || path.startsWith('/api/');
+}
+
+/**
+ * Unmatched requests: the dashboard's index.html (client-side routes) or a hint page for a GET
+ * outside /api; otherwise 401 without a session (an unknown path tells nothing) and a JSON 404 with one.
+ */
 export function registerNotFound(app: FastifyInstance, dashboardDir: string | null): void {
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0];
-    if (path.startsWith('/api/') || path === '/api' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      return reply.status(404).send({ code: 'not_found', message: `${request.method} ${path} does not exist` });
+  app.setNotFoundHandler(async (request, reply) => {
+    const page = (request.method === 'GET' || request.method === 'HEAD') && !looksLikeApi(request.url);
+    if (!page) {
+      if (!request.user) return reply.status(401).send({ code: 'unauthorized', message: 'Log in first.' });
+      return reply.status(404).send({ code: 'not_found', message: `${request.method} ${request.url.split('?')[0]} does not exist` });
     }
-    if (dashboardDir) return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    if (dashboardDir) return reply.type('text/html; charset=utf-8').send(await readFile(path.join(dashboardDir, 'index.html')));
     return reply.type('text/plain; charset=utf-8').send(
       'Pressluft control plane. The dashboard is not built: run `pnpm --filter @pressluft/dashboard build` (pressluft dev does it), or use the API under /api.\n',
     );

@@ -3,7 +3,7 @@ import type { Ctx } from '../context.ts';
 import { openApiDocument } from './openapi.ts';
 
 export function registerSystemRoutes(app: FastifyInstance, ctx: Ctx): void {
-  app.get('/api/health', async () => ({ ok: true }));
+  app.get('/api/health', { config: { public: true } }, async () => ({ ok: true }));
 
   app.get('/api/metrics', async () => {
     const count = async (q: Promise<{ n: number | string | bigint } | undefined>) => Number((await q)?.n ?? 0);

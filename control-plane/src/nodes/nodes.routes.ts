@@ -26,7 +26,7 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: Ctx): void {
     return reply.status(201).send(created);
   });
 
-  app.post('/api/nodes/register', async (request) => {
+  app.post('/api/nodes/register', { config: { public: true } }, async (request) => {
     const body = parseInput(RegisterNodeRequest, request.body);
     const registered = await registerNode(ctx, body);
     request.auditTarget = registered.node_id;

@@ -23,6 +23,12 @@ describe('dashboard serving', () => {
     expect(deep.body).toContain('<title>Pressluft</title>');
     const api = await cp.app.inject({ method: 'GET', url: '/api/nothing-here' });
     expect(api.statusCode).toBe(401);
+    // The static wildcard route matches these; its public mark must not open the API behind them.
+    for (const url of ['/API/sites', '/%61pi/sites', '/%61pi/nothing-here', '/Api/nodes', '/api/../api/sites']) {
+      const res = await cp.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(401);
+      expect(res.body).not.toContain('<title>');
+    }
   });
 
   it('returns the generated admin once when no admin is configured', async () => {
