@@ -4,7 +4,7 @@ import type { Ctx } from '../context.ts';
 import { ApiFailure, parseInput } from '../http/api-error.ts';
 import { randomSecret, sha256 } from '../secrets/secret-box.ts';
 import { verifyPassword } from './passwords.ts';
-import { LoginRateLimit } from './rate-limit.ts';
+import { LoginThrottle } from './login-throttle.ts';
 
 export const SESSION_COOKIE = 'session_token';
 const SESSION_TTL_MS = 7 * 24 * 3600_000;
@@ -52,7 +52,7 @@ async function sessionUser(ctx: Ctx, token: string): Promise<SessionUser | null>
  * not-found handler, which answers 401 without a session. Plus login and logout.
  */
 export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
-  const limiter = new LoginRateLimit();
+  const throttle = new LoginThrottle();
   app.decorateRequest('user', null);
   app.decorateRequest('sessionVia', null);
 
@@ -70,15 +70,21 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
     const body = parseInput(LoginRequest, request.body);
     const email = body.email.toLowerCase();
     request.auditTarget = email;
-    const key = `${email}|${request.ip}`;
-    if (limiter.isBlocked(key)) throw new ApiFailure('rate_limited', 'Too many failed logins; wait a few minutes.');
-    const user = await ctx.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-    const ok = await verifyPassword(body.password, user?.password_hash ?? DUMMY_HASH);
-    if (!user || !ok) {
-      limiter.recordFailure(key);
-      throw new ApiFailure('unauthorized', 'Wrong email or password.');
+    // The permit is taken before any await, so parallel guesses see each other.
+    const permit = throttle.begin(email, request.ip);
+    if (!permit) throw new ApiFailure('rate_limited', 'Too many logins at once or failed recently; wait a few minutes.');
+    let user;
+    try {
+      user = await ctx.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      const ok = await verifyPassword(body.password, user?.password_hash ?? DUMMY_HASH);
+      if (!user || !ok) {
+        permit.failed();
+        throw new ApiFailure('unauthorized', 'Wrong email or password.');
+      }
+      permit.succeeded();
+    } finally {
+      permit.release();
     }
-    limiter.reset(key);
     const token = randomSecret(32);
     const now = new Date();
     const expiresAt = new Date(now.getTime() + SESSION_TTL_MS).toISOString();
