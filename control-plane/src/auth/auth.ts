@@ -8,6 +8,7 @@ import { LoginThrottle } from './login-throttle.ts';
 
 export const SESSION_COOKIE = 'session_token';
 const SESSION_TTL_MS = 7 * 24 * 3600_000;
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface SessionUser {
   id: string;
@@ -64,6 +65,17 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
     }
     if (request.user || request.is404 || request.routeOptions.config.public === true) return;
     throw new ApiFailure('unauthorized', 'Log in first.');
+  });
+
+  // CSRF: a page on a same-site origin (a site's preview domain) can make the browser send a
+  // cookie-carrying POST without preflight only with no or a form/text content type. Requiring
+  // JSON on every mutating call forces a CORS preflight, which this server never grants. A
+  // bearer token is never sent by a browser on its own, so bearer calls are exempt.
+  app.addHook('onRequest', async (request) => {
+    if (!MUTATING.has(request.method) || request.sessionVia === 'bearer' || request.is404) return;
+    if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+      throw new ApiFailure('unsupported_media_type', 'Send Content-Type: application/json (an empty body is fine).');
+    }
   });
 
   app.post('/api/login', { config: { public: true } }, async (request, reply) => {

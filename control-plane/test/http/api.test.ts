@@ -30,7 +30,7 @@ describe('auth', () => {
     expect(cookie.sameSite).toBe('Lax');
     const headers = { cookie: `session_token=${cookie.value}` };
     expect((await built.cp.app.inject({ method: 'GET', url: '/api/sites', headers })).statusCode).toBe(200);
-    await built.cp.app.inject({ method: 'POST', url: '/api/logout', headers });
+    await built.cp.app.inject({ method: 'POST', url: '/api/logout', headers: { ...headers, 'content-type': 'application/json' } });
     expect((await built.cp.app.inject({ method: 'GET', url: '/api/sites', headers })).statusCode).toBe(401);
   });
 

@@ -14,7 +14,7 @@ export interface Built {
   ctx: Ctx;
   stateDir: string;
   cookie: string;
-  /** app.inject with the admin session cookie and JSON body. */
+  /** app.inject with the admin session cookie and a JSON body (the content type goes even without a body, as cookie clients must send it). */
   api(method: InjectOptions['method'], url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
@@ -34,7 +34,7 @@ export async function build(opts: { stateDir?: string; config?: Partial<RuntimeC
   return {
     cp, ctx: cp.app.pressluft, stateDir, cookie: cookieHeader,
     api: (method, url, body, headers = {}) => cp.app.inject({
-      method, url, headers: { cookie: cookieHeader, ...headers }, ...(body === undefined ? {} : { payload: body as InjectOptions['payload'] }),
+      method, url, headers: { cookie: cookieHeader, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { payload: body as InjectOptions['payload'] }),
     }),
     close: () => cp.close(),
   };
