@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.ts';
+import { secureStateDir } from './state-dir.ts';
 import * as initial from './migrations/2026-12-01-0001-initial.ts';
 
 export type Db = Kysely<Database>;
@@ -43,9 +43,9 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
   });
 }
 
-/** Opens (creating if needed) `<stateDir>/pressluft.db` in WAL mode and applies every migration. */
+/** Opens (creating if needed, 0700/0600) `<stateDir>/pressluft.db` in WAL mode and applies every migration. */
 export async function openDatabase(stateDir: string): Promise<Db> {
-  fs.mkdirSync(stateDir, { recursive: true });
+  secureStateDir(stateDir);
   const sqlite = new SQLite(path.join(stateDir, 'pressluft.db'));
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

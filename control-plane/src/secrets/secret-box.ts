@@ -8,16 +8,15 @@ export class SecretBox {
 
   static open(stateDir: string): SecretBox {
     const file = path.join(stateDir, 'secret.key');
-    let key: Buffer;
+    let text: string;
     try {
-      key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+      text = fs.readFileSync(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      key = crypto.randomBytes(32);
-      // wx: never overwrite a key another process just wrote.
-      fs.writeFileSync(file, key.toString('base64'), { mode: 0o600, flag: 'wx' });
+      text = createKeyFile(file);
     }
     fs.chmodSync(file, 0o600);
+    const key = Buffer.from(text.trim(), 'base64');
     if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte key`);
     return new SecretBox(key);
   }
@@ -36,6 +35,38 @@ export class SecretBox {
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
   }
+}
+
+/**
+ * Writes a new key so that `file` is either absent or complete: a private temp file (O_EXCL,
+ * 0600, fsynced) is hard-linked into place, which, unlike rename, never replaces a key another
+ * process linked first; that key wins and is returned.
+ */
+function createKeyFile(file: string): string {
+  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+  const text = crypto.randomBytes(32).toString('base64');
+  const fd = fs.openSync(tmp, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.linkSync(tmp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return fs.readFileSync(file, 'utf8');
+  } finally {
+    fs.unlinkSync(tmp);
+  }
+  const dir = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+  return text;
 }
 
 /** A random password for generated credentials (URL-safe, 32 bytes of entropy). */
