@@ -8,7 +8,7 @@ import { registerAuth } from './auth/auth.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
 import { ApiFailure, registerErrorHandler, registerNotFound } from './http/api-error.ts';
-import type { SseStream } from './http/sse.ts';
+import { SseHub } from './http/sse.ts';
 import { registerSystemRoutes } from './http/system.routes.ts';
 import { registerJobRoutes } from './jobs/jobs.routes.ts';
 import { registerNodeRoutes } from './nodes/nodes.routes.ts';
@@ -22,6 +22,7 @@ export interface AppOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     pressluft: Ctx;
+    sseHub: SseHub;
   }
 }
 
@@ -31,7 +32,10 @@ declare module 'fastify' {
  */
 export const pressluftApp = fp(async (app: FastifyInstance, opts: AppOptions) => {
   const { ctx } = opts;
-  const streams = new Set<SseStream>();
+  const streams = new SseHub({
+    maxStreams: ctx.config.sseMaxStreams, maxStreamsPerSession: ctx.config.sseMaxStreamsPerSession, maxBufferedBytes: ctx.config.sseMaxBufferedBytes,
+  });
+  app.decorate('sseHub', streams);
   app.decorate('pressluft', ctx);
 
   // Only JSON bodies are accepted; anything else is a 415. An empty JSON body counts as no
@@ -70,8 +74,5 @@ export const pressluftApp = fp(async (app: FastifyInstance, opts: AppOptions) =>
     });
   }
 
-  // SSE streams never end on their own; end them so close() does not wait for clients.
-  app.addHook('preClose', async () => {
-    for (const stream of [...streams]) stream.end();
-  });
+  app.addHook('preClose', async () => streams.endAll());
 }, { name: 'pressluft-app' });

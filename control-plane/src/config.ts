@@ -10,6 +10,10 @@ export interface RuntimeConfig {
   helloTimeoutMs: number;
   /** Dispatcher / lease / heartbeat sweep period. */
   tickMs: number;
+  /** Open SSE streams in total and per session, and the bytes one may queue before it is dropped. */
+  sseMaxStreams: number;
+  sseMaxStreamsPerSession: number;
+  sseMaxBufferedBytes: number;
 }
 
 function positiveInt(raw: string | undefined, fallback: number, name: string): number {
@@ -37,6 +41,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     leaseMs: positiveInt(env.PRESSLUFT_LEASE_MS, 30_000, 'PRESSLUFT_LEASE_MS'),
     helloTimeoutMs: 10_000,
     tickMs: 1000,
+    sseMaxStreams: 64,
+    sseMaxStreamsPerSession: 16,
+    sseMaxBufferedBytes: 1024 * 1024,
   };
 }
 

@@ -24,6 +24,8 @@ declare module 'fastify' {
     user: SessionUser | null;
     /** How the session came: a cookie (a browser, CSRF applies) or `Authorization: Bearer` (a CLI). */
     sessionVia: 'cookie' | 'bearer' | null;
+    /** The session's token hash (its id in `sessions`), when the request has one. */
+    sessionId: string | null;
   }
 }
 
@@ -56,12 +58,16 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
   const throttle = new LoginThrottle();
   app.decorateRequest('user', null);
   app.decorateRequest('sessionVia', null);
+  app.decorateRequest('sessionId', null);
 
   app.addHook('onRequest', async (request) => {
     const presented = presentedToken(request);
     if (presented) {
       request.user = await sessionUser(ctx, presented.token);
-      if (request.user) request.sessionVia = presented.via;
+      if (request.user) {
+        request.sessionVia = presented.via;
+        request.sessionId = sha256(presented.token);
+      }
     }
     if (request.user || request.is404 || request.routeOptions.config.public === true) return;
     throw new ApiFailure('unauthorized', 'Log in first.');

@@ -5,13 +5,13 @@ import type { Ctx } from '../context.ts';
 import { ApiFailure, parseInput } from '../http/api-error.ts';
 import { toJobDto } from '../http/dto.ts';
 import { idParam } from '../http/params.ts';
-import { openSse, wantsEventStream, type SseStream } from '../http/sse.ts';
+import { wantsEventStream, type SseHub, type SseStream } from '../http/sse.ts';
 import { cancelJob } from './cancel-job.ts';
 import { listJobEvents, toJobEventDto } from './job-events.ts';
 
 const EventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional() });
 
-export function registerJobRoutes(app: FastifyInstance, ctx: Ctx, streams: Set<SseStream>): void {
+export function registerJobRoutes(app: FastifyInstance, ctx: Ctx, streams: SseHub): void {
   app.get('/api/jobs', async (request) => {
     const query = parseInput(ListJobsQuery, request.query, 'query');
     let q = ctx.db.selectFrom('jobs').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(query.limit ?? 100);
@@ -44,7 +44,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: Ctx, streams: Set<S
     if (!wantsEventStream(request)) {
       return (await listJobEvents(ctx.db, id, after, 100_000)).map(toJobEventDto);
     }
-    streamJobEvents(ctx, openSse(request, reply, streams), id, after);
+    streamJobEvents(ctx, streams.open(request, reply), id, after);
     return reply;
   });
 }
