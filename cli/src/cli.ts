@@ -6,6 +6,7 @@ import { envCommands } from './commands/env.ts';
 import { jobCommands } from './commands/jobs.ts';
 import { nodeCommands } from './commands/node.ts';
 import { siteCommands } from './commands/site.ts';
+import { stateCommands } from './commands/state.ts';
 import { MissingCredentialsError } from './config.ts';
 
 const devCommand: Command = {
@@ -19,7 +20,7 @@ const devCommand: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [devCommand, ...siteCommands, ...envCommands, ...jobCommands, ...nodeCommands];
+export const COMMANDS: Command[] = [devCommand, ...siteCommands, ...envCommands, ...jobCommands, ...nodeCommands, ...stateCommands];
 
 export function usageText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));

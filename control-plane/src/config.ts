@@ -14,6 +14,11 @@ export interface RuntimeConfig {
   sseMaxStreams: number;
   sseMaxStreamsPerSession: number;
   sseMaxBufferedBytes: number;
+  /** Job events of ended jobs and audit rows older than this are pruned (expired sessions always). */
+  jobEventsRetentionDays: number;
+  auditLogRetentionDays: number;
+  /** Pruning runs at start and then this often. */
+  pruneIntervalMs: number;
 }
 
 function positiveInt(raw: string | undefined, fallback: number, name: string): number {
@@ -23,7 +28,10 @@ function positiveInt(raw: string | undefined, fallback: number, name: string): n
   return n;
 }
 
-/** Parses PRESSLUFT_JOB_MAX_ATTEMPTS, PRESSLUFT_JOB_BACKOFF, PRESSLUFT_HEARTBEAT_MS and PRESSLUFT_LEASE_MS. */
+/**
+ * Parses PRESSLUFT_JOB_MAX_ATTEMPTS, PRESSLUFT_JOB_BACKOFF, PRESSLUFT_HEARTBEAT_MS, PRESSLUFT_LEASE_MS,
+ * PRESSLUFT_JOB_EVENTS_RETENTION_DAYS (30) and PRESSLUFT_AUDIT_RETENTION_DAYS (90).
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   let backoffSeconds = DEFAULT_BACKOFF_SECONDS;
   const rawBackoff = env.PRESSLUFT_JOB_BACKOFF;
@@ -44,6 +52,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     sseMaxStreams: 64,
     sseMaxStreamsPerSession: 16,
     sseMaxBufferedBytes: 1024 * 1024,
+    jobEventsRetentionDays: positiveInt(env.PRESSLUFT_JOB_EVENTS_RETENTION_DAYS, 30, 'PRESSLUFT_JOB_EVENTS_RETENTION_DAYS'),
+    auditLogRetentionDays: positiveInt(env.PRESSLUFT_AUDIT_RETENTION_DAYS, 90, 'PRESSLUFT_AUDIT_RETENTION_DAYS'),
+    pruneIntervalMs: 6 * 3600_000,
   };
 }
 

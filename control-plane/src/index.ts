@@ -2,3 +2,5 @@ export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '
 export { SelfNodePortConflictError } from './nodes/nodes.service.ts';
 export { openDatabase, type Db } from './db/open-database.ts';
 export { loadConfig, type RuntimeConfig } from './config.ts';
+export { backupState, type BackupResult } from './maintenance/backup-state.ts';
+export { pruneState, type PruneResult } from './maintenance/prune-state.ts';

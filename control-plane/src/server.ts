@@ -14,6 +14,7 @@ import type { Clock, Ctx } from './context.ts';
 import { openDatabase } from './db/open-database.ts';
 import { ChangeBus } from './events/change-bus.ts';
 import { expireLeases, graceRunningLeases } from './jobs/recover-jobs.ts';
+import { pruneState } from './maintenance/prune-state.ts';
 import { markSilentNodes } from './nodes/heartbeat-sweep.ts';
 import { ensureSelfNode } from './nodes/nodes.service.ts';
 import { SecretBox } from './secrets/secret-box.ts';
@@ -85,8 +86,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     })();
   }, config.tickMs);
 
+  let pruning: Promise<void> | null = null;
+  const prune = () => {
+    pruning ??= (async () => {
+      try {
+        const pruned = await pruneState(db, ctx.clock.now(), { jobEventsDays: config.jobEventsRetentionDays, auditLogDays: config.auditLogRetentionDays });
+        log.info({ pruned }, 'old job events, audit rows and expired sessions pruned');
+      } catch (error) {
+        log.error({ err: error }, 'prune failed');
+      } finally {
+        pruning = null;
+      }
+    })();
+  };
   const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port });
   log.info({ url: address }, 'control plane listening');
+  prune();
+  const pruneTicker = setInterval(prune, config.pruneIntervalMs);
   dispatcher.kick();
 
   let closing: Promise<void> | null = null;
@@ -98,7 +114,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     close() {
       closing ??= (async () => {
         clearInterval(ticker);
+        clearInterval(pruneTicker);
         await sweeping;
+        await pruning;
         await dispatcher.stop();
         ctx.sessions.closeAll(1001, 'control plane shutting down');
         await app.close();

@@ -4,6 +4,7 @@ import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider
 import type { Database } from './schema.ts';
 import { secureStateDir } from './state-dir.ts';
 import * as initial from './migrations/2026-12-01-0001-initial.ts';
+import * as retentionIndexes from './migrations/2026-12-07-0001-retention-indexes.ts';
 
 export type Db = Kysely<Database>;
 
@@ -11,6 +12,7 @@ export type Db = Kysely<Database>;
 // names are timestamps so Migrator applies them in order.
 const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01-0001-initial': initial,
+  '2026-12-07-0001-retention-indexes': retentionIndexes,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
