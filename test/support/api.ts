@@ -16,7 +16,8 @@ export class TestApi {
   async request<T = any>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
     const res = await fetch(this.baseUrl + path, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.cookie ? { cookie: this.cookie } : {}) },
+      // Cookie calls that mutate must say JSON even without a body (the server's CSRF guard).
+      headers: { ...(method === 'GET' ? {} : { 'content-type': 'application/json' }), ...(this.cookie ? { cookie: this.cookie } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const setCookie = res.headers.get('set-cookie');
