@@ -1,6 +1,6 @@
 import type {
   CreateEnvironmentRequest, CreateEnvironmentResponse, CreateSiteRequest, CreateSiteResponse, EnvironmentDto,
-  JobAcceptedResponse, JobDto, JobEventDto, JobStatus, NodeDto, SiteDto,
+  JobAcceptedResponse, JobDto, JobEventDto, JobStatus, LoginTokenResponse, NodeDto, SiteDto,
 } from '@pressluft/shared';
 import { SseParser } from './sse.ts';
 
@@ -23,6 +23,8 @@ export class ApiConnectionError extends Error {
 export interface ApiClientOptions {
   baseUrl: string;
   fetch?: typeof fetch;
+  /** A session token (`pressluft login`), sent as `Authorization: Bearer`. */
+  token?: string;
   /** Delay before re-opening a dropped event stream. */
   reconnectDelayMs?: number;
 }
@@ -33,17 +35,24 @@ export interface JobStreamItem {
   status?: JobStatus;
 }
 
-/** A small typed client for the Pressluft HTTP API; it keeps the session cookie of its login. */
+/** A small typed client for the Pressluft HTTP API: a bearer token, or the session cookie of its login. */
 export class ApiClient {
   readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
   private readonly reconnectDelayMs: number;
   private cookie: string | null = null;
+  private token: string | null;
 
   constructor(opts: ApiClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.fetchImpl = opts.fetch ?? fetch;
     this.reconnectDelayMs = opts.reconnectDelayMs ?? 500;
+    this.token = opts.token ?? null;
+  }
+
+  /** Logs in for a session token (no cookie): what `pressluft login` saves. */
+  issueToken(email: string, password: string): Promise<LoginTokenResponse> {
+    return this.json('POST', '/api/login', { email, password, issue_token: true });
   }
 
   async login(email: string, password: string): Promise<void> {
@@ -55,13 +64,16 @@ export class ApiClient {
     await res.body?.cancel();
   }
 
+  /** Revokes this client's session (cookie or token) server-side. */
   async logout(): Promise<void> {
-    if (!this.cookie) return;
+    if (!this.cookie && !this.token) return;
     try {
       const res = await this.send('POST', '/api/logout');
+      await this.check(res);
       await res.body?.cancel();
     } finally {
       this.cookie = null;
+      this.token = null;
     }
   }
 
@@ -151,8 +163,10 @@ export class ApiClient {
 
   private async send(method: string, path: string, body?: unknown, extra: { accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
     const headers: Record<string, string> = { accept: extra.accept ?? 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.cookie) headers.cookie = this.cookie;
+    // Bodyless mutations say JSON too: the server's CSRF guard requires it of cookie sessions.
+    if (method !== 'GET') headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    else if (this.cookie) headers.cookie = this.cookie;
     try {
       return await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,

@@ -10,11 +10,9 @@ export class UsageError extends Error {
 
 export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
-/** Options every client command accepts. */
+/** Options every client command accepts (no secrets: those come from the environment or stdin). */
 export const CLIENT_OPTIONS = {
   url: { type: 'string' },
-  email: { type: 'string' },
-  password: { type: 'string' },
   'state-dir': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },

@@ -1,6 +1,7 @@
 import { ERROR_CODES, isErrorCode } from '@pressluft/shared';
 import { ApiConnectionError, ApiRequestError } from './api-client.ts';
 import { UsageError } from './args.ts';
+import { authCommands } from './commands/auth.ts';
 import type { Command, CommandContext } from './commands/command.ts';
 import { envCommands } from './commands/env.ts';
 import { jobCommands } from './commands/jobs.ts';
@@ -8,6 +9,7 @@ import { nodeCommands } from './commands/node.ts';
 import { siteCommands } from './commands/site.ts';
 import { stateCommands } from './commands/state.ts';
 import { MissingCredentialsError } from './config.ts';
+import { PromptCancelledError } from './prompt.ts';
 
 const devCommand: Command = {
   path: ['dev'],
@@ -20,7 +22,7 @@ const devCommand: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [devCommand, ...siteCommands, ...envCommands, ...jobCommands, ...nodeCommands, ...stateCommands];
+export const COMMANDS: Command[] = [devCommand, ...authCommands, ...siteCommands, ...envCommands, ...jobCommands, ...nodeCommands, ...stateCommands];
 
 export function usageText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));
@@ -30,9 +32,10 @@ export function usageText(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`),
     '',
-    'Client commands read the control plane URL from --url or PRESSLUFT_URL (default http://127.0.0.1:8080),',
-    'credentials from --email/--password, PRESSLUFT_ADMIN_EMAIL/PRESSLUFT_ADMIN_PASSWORD, or the',
-    '<state dir>/dev-admin.json that `pressluft dev` writes (--state-dir or PRESSLUFT_STATE_DIR, default ./.pressluft).',
+    'Client commands read the control plane URL from --url or PRESSLUFT_URL (default http://127.0.0.1:8080) and',
+    'authenticate with PRESSLUFT_ADMIN_EMAIL/PRESSLUFT_ADMIN_PASSWORD, else the session `pressluft login` saved',
+    '(in $XDG_CONFIG_HOME/pressluft/credentials.json, default ~/.config/pressluft), else the <state dir>/dev-admin.json',
+    'that `pressluft dev` writes (--state-dir or PRESSLUFT_STATE_DIR, default ./.pressluft).',
     'Run `pressluft <command> --help` for its options.',
   ].join('\n');
 }
@@ -68,6 +71,7 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
 
 function reportError(err: unknown, ctx: CommandContext): number {
   const { out } = ctx;
+  if (err instanceof PromptCancelledError) return 130;
   if (err instanceof UsageError) {
     out.error(`pressluft: ${err.message}`);
     if (err.usage) out.error(err.usage);

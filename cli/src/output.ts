@@ -6,6 +6,8 @@ export interface Output {
   write(text: string): void;
   /** One line to stderr. */
   error(text: string): void;
+  /** A prompt to stderr, no newline added (stdout stays clean for pipes). */
+  prompt(text: string): void;
   /** stdout is a terminal: colors and rewritten lines are allowed. */
   readonly isTTY: boolean;
 }
@@ -16,6 +18,7 @@ export function processOutput(env: NodeJS.ProcessEnv = process.env): Output {
     line: (text = '') => process.stdout.write(`${text}\n`),
     write: (text) => process.stdout.write(text),
     error: (text) => process.stderr.write(`${text}\n`),
+    prompt: (text) => process.stderr.write(text),
     isTTY,
   };
 }
@@ -29,6 +32,7 @@ export function memoryOutput(isTTY = false): Output & { stdout: string; stderr: 
     line(text = '') { out.stdout += `${text}\n`; },
     write(text: string) { out.stdout += text; },
     error(text: string) { out.stderr += `${text}\n`; },
+    prompt(text: string) { out.stderr += text; },
   };
   return out;
 }

@@ -116,18 +116,22 @@ describe('lists and credentials', () => {
     writeFileSync(path.join(stateDir, 'dev-admin.json'), JSON.stringify(ADMIN));
     api = await startFakeApi({ events: [], finalJob: makeJob() });
     const out = memoryOutput();
-    const code = await runCli(['node', 'list', '--state-dir', stateDir], { env: { PRESSLUFT_URL: api.url }, cwd: os.tmpdir(), out });
+    const code = await runCli(['node', 'list', '--state-dir', stateDir], { env: { PRESSLUFT_URL: api.url, XDG_CONFIG_HOME: stateDir }, cwd: os.tmpdir(), out });
     expect(api.requests[0]).toMatchObject({ url: '/api/login', body: ADMIN });
     // The fake has no /api/nodes route: the 404 comes after a successful login.
     expect(code).toBe(1);
     expect(out.stderr).toContain('not_found');
   });
 
-  it('lets flags win over the environment', async () => {
-    const { code, api } = await cli(['site', 'list', '--email', ADMIN.email, '--password', ADMIN.password], { events: [], finalJob: makeJob() }, {
-      PRESSLUFT_ADMIN_EMAIL: 'other@example.test', PRESSLUFT_ADMIN_PASSWORD: 'nope',
-    });
-    expect(code).toBe(0);
-    expect(api.requests[0].body).toEqual(ADMIN);
+  it('refuses secrets as arguments: --password and --email are unknown options, nothing is sent', async () => {
+    api = await startFakeApi({ events: [], finalJob: makeJob() });
+    for (const argv of [['site', 'list', '--password', ADMIN.password], ['site', 'list', `--password=${ADMIN.password}`], ['login', '--password', ADMIN.password], ['node', 'list', '--email', ADMIN.email]]) {
+      const out = memoryOutput();
+      const code = await runCli(argv, { env: { PRESSLUFT_URL: api.url }, cwd: os.tmpdir(), out });
+      expect(code, argv.join(' ')).toBe(2);
+      expect(out.stderr).toMatch(/Unknown option '--(password|email)'/);
+      expect(out.stderr).not.toContain(ADMIN.password);
+    }
+    expect(api.requests).toEqual([]);
   });
 });

@@ -73,8 +73,8 @@ describe('argument helpers', () => {
   });
 
   it('resolves the URL and state directory from flags, then environment, then defaults', () => {
-    expect(resolveClientConfig({}, {}, '/srv')).toMatchObject({ url: 'http://127.0.0.1:8080', stateDir: '/srv/.pressluft', credentials: null });
-    expect(resolveClientConfig({}, { PRESSLUFT_URL: 'http://cp:1', PRESSLUFT_STATE_DIR: 'st' }, '/srv')).toMatchObject({ url: 'http://cp:1', stateDir: '/srv/st' });
-    expect(resolveClientConfig({ url: 'http://flag:2', 'state-dir': '/abs' }, { PRESSLUFT_URL: 'http://cp:1' }, '/srv')).toMatchObject({ url: 'http://flag:2', stateDir: '/abs' });
+    expect(resolveClientConfig({}, { XDG_CONFIG_HOME: '/nonexistent' }, '/srv')).toMatchObject({ url: 'http://127.0.0.1:8080', stateDir: '/srv/.pressluft', auth: null });
+    expect(resolveClientConfig({}, { PRESSLUFT_URL: 'http://cp:1', PRESSLUFT_STATE_DIR: 'st', XDG_CONFIG_HOME: '/nonexistent' }, '/srv')).toMatchObject({ url: 'http://cp:1', stateDir: '/srv/st' });
+    expect(resolveClientConfig({ url: 'http://flag:2', 'state-dir': '/abs' }, { PRESSLUFT_URL: 'http://cp:1', XDG_CONFIG_HOME: '/nonexistent' }, '/srv')).toMatchObject({ url: 'http://flag:2', stateDir: '/abs' });
   });
 });

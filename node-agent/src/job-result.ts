@@ -41,7 +41,7 @@ export function verdict(ctx: ResultContext): Verdict {
     case 'timeout':
       return fail('ANSIBLE_TIMEOUT', `The playbook ran longer than ${Math.round(ctx.timeoutMs / 1000)} s and was stopped${ctx.lastStarted ? ` during "${ctx.lastStarted}"` : ''}.`, null, ctx.lastStarted);
     case 'signaled':
-      return fail('ANSIBLE_UNKNOWN_EXIT', `ansible-playbook was killed by ${outcome.signal}.`, null, lastFailure?.name ?? ctx.lastStarted);
+      return fail('ANSIBLE_KILLED', `ansible-playbook was killed by ${outcome.signal}${ctx.lastStarted ? ` during "${ctx.lastStarted}"` : ''}.`, null, lastFailure?.name ?? ctx.lastStarted);
     case 'not_found':
       return fail('ANSIBLE_NOT_FOUND', `ansible-playbook could not be started: ${outcome.message}`, null, null);
     case 'spawn_failed':

@@ -25,6 +25,9 @@ export const ERROR_CODES = {
   ANSIBLE_SYNTAX_ERROR: { http: 500, retryable: false, hint: 'The playbook is invalid; this is a Pressluft bug.' },
   ANSIBLE_UNEXPECTED_ERROR: { http: 500, retryable: false, hint: 'ansible-playbook crashed; read the output tail.' },
   ANSIBLE_UNKNOWN_EXIT: { http: 500, retryable: false, hint: 'ansible-playbook ended in an unknown way; read the output tail.' },
+  // A signal from outside (the OOM killer's SIGKILL, an operator's kill): the run never finished,
+  // and the steps are idempotent, so running it again converges.
+  ANSIBLE_KILLED: { http: 500, retryable: true, hint: 'ansible-playbook was killed by a signal (often the OOM killer: check the node memory); the job is retried.' },
   ANSIBLE_TIMEOUT: { http: 500, retryable: true, hint: 'The playbook ran past its time limit and was stopped; check the node load.' },
   ANSIBLE_NOT_FOUND: { http: 500, retryable: false, hint: 'Install ansible-core on the node (pressluft dev does it for the self-node).' },
   RUNTIME_UNREACHABLE: { http: 500, retryable: true, hint: 'The site did not answer as this environment; check nginx and PHP-FPM on the node.' },

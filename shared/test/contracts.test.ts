@@ -72,6 +72,9 @@ describe('error registry', () => {
     ]);
     expect(ERROR_CODES.ANSIBLE_HOST_UNREACHABLE.retryable).toBe(true);
     expect(ERROR_CODES.ANSIBLE_SYNTAX_ERROR.retryable).toBe(false);
+    // A killed run (the OOM killer) is retried; an exit nobody understands is not.
+    expect(ERROR_CODES.ANSIBLE_KILLED.retryable).toBe(true);
+    expect(ERROR_CODES.ANSIBLE_UNKNOWN_EXIT.retryable).toBe(false);
   });
 });
 

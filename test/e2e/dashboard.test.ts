@@ -89,6 +89,43 @@ describe('the dashboard in a real browser', () => {
     await shot('sites-empty');
   });
 
+  it('shows a site created within 100 ms of logging in turn active, with no reload', async () => {
+    // A fresh browser session: the change stream must start with the login, and whatever it
+    // missed before opening must be refetched, or the page stays on `creating`.
+    const quick = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const tab = await quick.newPage();
+      await tab.goto(`${dev.url}/sites`);
+      await tab.waitForURL(/\/login/);
+      await tab.getByTestId('login-email').fill(dev.email);
+      await tab.getByTestId('login-password').fill(dev.password);
+      const loginAnswer = tab.waitForResponse((res) => res.url().endsWith('/api/login'));
+      await tab.getByTestId('login-submit').click();
+      expect((await loginAnswer).status()).toBe(200);
+      const loggedInAt = Date.now();
+      // Created and opened in-app (no page load, which would refetch by itself).
+      const created = await tab.evaluate(async () => {
+        const sentAt = Date.now();
+        const res = await fetch('/api/sites', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Quick Start', slug: 'quick-start' }) });
+        const body = (await res.json()) as { site_id: string; job_id: string };
+        history.pushState(null, '', `/sites/${body.site_id}`);
+        window.dispatchEvent(new Event('pressluft:navigate'));
+        return { status: res.status, sentAt, ...body };
+      });
+      expect(created.status).toBe(202);
+      expect(created.sentAt - loggedInAt).toBeLessThan(100);
+
+      expect((await dev.api.waitForJob(created.job_id, JOB_DEADLINE_MS)).status).toBe('succeeded');
+      // Once the API says so, the page follows within seconds (it used to stay stale for minutes).
+      await tab.locator('[data-testid="site-status"][data-status="active"]').waitFor({ timeout: 10_000 });
+      const href = await tab.getByTestId('site-preview-link').getAttribute('href', { timeout: 10_000 });
+      expect(href).toBe((await dev.api.site(created.site_id)).environments!.find((env) => env.type === 'production')!.preview_url);
+      await tab.locator(`[data-testid="job-row"][data-job-id="${created.job_id}"][data-status="succeeded"]`).waitFor({ timeout: 10_000 });
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('creates a site through the UI, streams its steps and ends on the active site whose preview serves WordPress', async () => {
     await page.getByTestId('create-site').click();
     await page.getByTestId('site-name').fill(SITE_NAME);

@@ -4,13 +4,16 @@ import { parseCommandArgs, requireString, type OptionsConfig, type ParsedValues 
 import { resolveClientConfig, withClient } from '../config.ts';
 import { followJob } from '../follow-job.ts';
 import type { Output } from '../output.ts';
+import type { Input } from '../prompt.ts';
 import { makeStyle, renderJobFailure } from '../render.ts';
 
-/** What a command gets from main: its environment, where to write, and injectable fetch. */
+/** What a command gets from main: its environment, where to read and write, and injectable fetch. */
 export interface CommandContext {
   env: NodeJS.ProcessEnv;
   cwd: string;
   out: Output;
+  /** Where `pressluft login` reads the password; process.stdin when absent. */
+  stdin?: Input;
   fetch?: typeof fetch;
   signal?: AbortSignal;
 }
@@ -73,7 +76,7 @@ export async function finishMutation(
   return 1;
 }
 
-/** Parses a client command's arguments, logs in, runs `fn`, logs out; --help prints usage. */
+/** Parses a client command's arguments, authenticates (see withClient), runs `fn`; --help prints usage. */
 export async function runClientCommand(
   args: string[],
   ctx: CommandContext,

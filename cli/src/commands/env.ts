@@ -5,7 +5,7 @@ import { renderTable } from '../render.ts';
 import { productionEnvironment, resolveEnvironment, resolveSite } from '../resolve.ts';
 import { finishMutation, printJson, runClientCommand, type Command, type MutationOutcome } from './command.ts';
 
-const COMMON = '[--url URL] [--email E --password P] [--state-dir DIR] [--json]';
+const COMMON = '[--url URL] [--state-dir DIR] [--json]';
 const TYPES = ['staging', 'clone'] as const;
 
 function envOutcome(client: ApiClient, envId: string, deleting = false): MutationOutcome {

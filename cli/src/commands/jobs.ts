@@ -4,7 +4,7 @@ import { formatDuration, makeStyle, renderEvent, renderJobFailure, renderTable }
 import { resolveSite } from '../resolve.ts';
 import { printJson, runClientCommand, type Command } from './command.ts';
 
-const COMMON = '[--url URL] [--email E --password P] [--state-dir DIR] [--json]';
+const COMMON = '[--url URL] [--state-dir DIR] [--json]';
 
 function jobDuration(job: JobDto): string {
   if (!job.started_at) return '';

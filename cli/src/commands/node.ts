@@ -5,7 +5,7 @@ import { printJson, runClientCommand, type Command } from './command.ts';
 const list: Command = {
   path: ['node', 'list'],
   summary: 'List nodes and their agents',
-  usage: 'Usage: pressluft node list [--url URL] [--email E --password P] [--state-dir DIR] [--json]',
+  usage: 'Usage: pressluft node list [--url URL] [--state-dir DIR] [--json]',
   run(args, ctx) {
     return runClientCommand(args, ctx, { options: CLIENT_OPTIONS, usage: this.usage }, async (client, values) => {
       const nodes = await client.listNodes();

@@ -5,7 +5,7 @@ import { renderTable } from '../render.ts';
 import { productionEnvironment, resolveSite } from '../resolve.ts';
 import { finishMutation, printJson, runClientCommand, type Command, type MutationOutcome } from './command.ts';
 
-const COMMON = '[--url URL] [--email E --password P] [--state-dir DIR] [--json]';
+const COMMON = '[--url URL] [--state-dir DIR] [--json]';
 
 /** What a finished site job prints: the production preview URL, or the deletion. */
 function siteOutcome(client: ApiClient, siteId: string, deleting = false): MutationOutcome {

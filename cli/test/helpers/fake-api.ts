@@ -12,6 +12,8 @@ export interface RecordedRequest {
   method: string;
   url: string;
   cookie: string | undefined;
+  authorization: string | undefined;
+  contentType: string | undefined;
   accept: string | undefined;
   body: unknown;
 }
@@ -78,7 +80,7 @@ export async function startFakeApi(script: FakeApiScript) {
     const raw = Buffer.concat(chunks).toString('utf8');
     const body = raw ? JSON.parse(raw) : undefined;
     const url = new URL(req.url ?? '/', 'http://x');
-    requests.push({ method: req.method ?? '', url: req.url ?? '', cookie: req.headers.cookie, accept: req.headers.accept, body });
+    requests.push({ method: req.method ?? '', url: req.url ?? '', cookie: req.headers.cookie, authorization: req.headers.authorization, contentType: req.headers['content-type'], accept: req.headers.accept, body });
     const send = (status: number, payload: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(payload));
@@ -88,10 +90,11 @@ export async function startFakeApi(script: FakeApiScript) {
       if (body?.email !== ADMIN.email || body?.password !== ADMIN.password) return send(401, { code: 'unauthorized', message: 'wrong email or password' });
       const token = `tok${++sessionCounter}`;
       sessions.add(token);
+      if (body.issue_token === true) return send(200, { token, expires_at: '2025-01-08T00:00:00.000Z' });
       res.setHeader('set-cookie', `session_token=${token}; Path=/; HttpOnly; SameSite=Lax`);
       return send(200, { ok: true });
     }
-    const token = /session_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? /session_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
     if (!token || !sessions.has(token)) return send(401, { code: 'unauthorized', message: 'log in first' });
     if (req.method === 'POST' && url.pathname === '/api/logout') {
       sessions.delete(token);

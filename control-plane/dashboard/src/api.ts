@@ -27,7 +27,8 @@ export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, bo
     response = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      // Every mutating call says JSON, bodyless ones too: the server's CSRF guard for cookie sessions.
+      headers: method === 'GET' ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {

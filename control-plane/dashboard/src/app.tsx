@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api } from './api.ts';
+import { api, type ApiError } from './api.ts';
+import { ErrorBox, Loading } from './components/states.tsx';
 import { onLiveStatus, startLive, stopLive, type LiveStatus } from './live.ts';
 import type { Route } from './lib/routes.ts';
 import { JobPage } from './pages/job-page.tsx';
@@ -26,7 +27,6 @@ function LiveIndicator() {
 function Header({ route }: { route: Route }) {
   const logout = async () => {
     try { await api('POST', '/api/logout'); } catch { /* the session is gone either way */ }
-    stopLive();
     navigate('/login');
   };
   return (
@@ -63,14 +63,32 @@ function Page({ route }: { route: Route }) {
   }
 }
 
-/** The dashboard shell: the login page alone, or the navigation and the current page. */
+/**
+ * The dashboard shell: the login page alone, or the navigation and the current page. Pages and
+ * the change stream start only once the session is known good (the login just succeeded, or
+ * GET /api/me answered), so the stream is never opened into a 401 and left to a retry.
+ */
 export function App() {
   const route = useRoute();
+  const [session, setSession] = useState<'unknown' | 'ok' | ApiError>('unknown');
 
   useEffect(() => {
-    if (route.name === 'home') navigate('/sites', true);
-    else if (route.name !== 'login') startLive();
-  }, [route.name]);
+    if (route.name === 'home') {
+      navigate('/sites', true);
+    } else if (route.name === 'login') {
+      // Logged out, or sent here by a 401: no stream until the next login.
+      stopLive();
+      setSession('unknown');
+    } else if (session === 'unknown') {
+      let current = true;
+      api('GET', '/api/me').then(
+        () => { if (current) { setSession('ok'); startLive(); } },
+        // A 401 has already sent the operator to the login page.
+        (error: ApiError) => { if (current && error.status !== 401) setSession(error); },
+      );
+      return () => { current = false; };
+    }
+  }, [route.name, session]);
 
   // Move focus to the new page so keyboard and screen-reader users land on its content.
   useEffect(() => {
@@ -78,14 +96,17 @@ export function App() {
     if (main && document.activeElement && document.activeElement !== document.body && !main.contains(document.activeElement)) main.focus();
   }, [route]);
 
-  if (route.name === 'login') return <LoginPage next={route.next} />;
+  const loggedIn = () => { setSession('ok'); startLive(); };
+  if (route.name === 'login') return <LoginPage next={route.next} onLoggedIn={loggedIn} />;
   if (route.name === 'home') return null;
   return (
     <>
       <a class="skip-link" href="#main">Skip to content</a>
       <Header route={route} />
       <main id="main" tabIndex={-1}>
-        <Page route={route} />
+        {session === 'ok' ? <Page route={route} />
+          : session === 'unknown' ? <Loading label="Checking the session…" />
+          : <ErrorBox error={session} retry={() => setSession('unknown')} />}
       </main>
     </>
   );

@@ -1,10 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
-import { startLive } from '../live.ts';
 import { navigate } from '../router.tsx';
 
-/** Email and password; on success goes back to where the operator was sent from. */
-export function LoginPage({ next }: { next: string | null }) {
+/** Email and password; on success tells the shell, then goes back to where the operator was sent from. */
+export function LoginPage({ next, onLoggedIn }: { next: string | null; onLoggedIn: () => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
@@ -18,7 +17,7 @@ export function LoginPage({ next }: { next: string | null }) {
     setError(null);
     try {
       await api('POST', '/api/login', { email: email.trim(), password });
-      startLive();
+      onLoggedIn();
       navigate(next ?? '/sites', true);
     } catch (err) {
       setError(err as ApiError);
