@@ -1,12 +1,13 @@
 # Runtime names of an environment, derived from its full id. Must stay identical to
-# runtimeNames() in shared/src/runtime.ts (test/runtime/names.test.ts compares them).
+# runtimeNames() in shared/src/runtime.ts: shared/test/runtime-names.test.ts drives both over the
+# same valid and invalid ids.
 from __future__ import annotations
 
 import json
 import re
 import sys
 
-ID_PATTERN = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+ID_PATTERN = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
 SITES_ROOT = '/var/www/sites'
 
@@ -17,7 +18,8 @@ def _hex_to_base32(hex_id):
 
 
 def is_env_id(value):
-    return isinstance(value, str) and ID_PATTERN.match(value) is not None
+    # fullmatch: `$` alone also matches before a trailing newline, which the TypeScript check rejects.
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
 def env_names(env_id):
@@ -35,7 +37,7 @@ def env_names(env_id):
 
 def env_id_from_pool(pool):
     """The environment id a pool name was derived from, or None for a foreign pool."""
-    m = re.match(r'^pl-([0-9a-f]{32})$', pool)
+    m = re.fullmatch(r'pl-([0-9a-f]{32})', pool)
     if not m:
         return None
     h = m.group(1)
@@ -43,4 +45,10 @@ def env_id_from_pool(pool):
 
 
 if __name__ == '__main__':
-    print(json.dumps({i: env_names(i) for i in sys.argv[1:]}))
+    # For the cross-language test: a JSON list of candidate ids on stdin, for each its names (null
+    # when it is not an id) and the id read back from its pool name.
+    out = []
+    for value in json.load(sys.stdin):
+        names = env_names(value) if is_env_id(value) else None
+        out.append({'names': names, 'pool_id': env_id_from_pool(names['pool']) if names else None})
+    print(json.dumps(out))

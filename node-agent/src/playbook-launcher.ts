@@ -76,16 +76,25 @@ export class PlaybookLauncher {
     });
     const entry = { child, ready: false };
     this.idle = entry;
-    child.stdio[3]?.once('data', () => {
-      entry.ready = true;
-      this.proven = true;
+    // fd 3 says `ready`, or `untested <version>` before the runner exits on an ansible-core it
+    // is not tested on.
+    let said = '';
+    child.stdio[3]?.setEncoding('utf8').on('data', (chunk: string) => {
+      said += chunk;
+      if (said.startsWith('ready')) {
+        entry.ready = true;
+        this.proven = true;
+      }
     });
-    child.stdio[3]?.resume();
     void child.then((result) => {
       if (this.idle !== entry) return;
       this.idle = null;
-      // It ended before it got a job: the interpreter cannot run Ansible.
-      if (!entry.ready && result.exitCode !== 0) {
+      const untested = /^untested (\S+)/.exec(said);
+      if (untested) {
+        this.disabled = true;
+        this.settings.log.warn({ ansibleCore: untested[1], interpreter: this.interpreter }, `the warm ansible-playbook is not tested on ansible-core ${untested[1]}; starting it cold for every job`);
+      } else if (!entry.ready && result.exitCode !== 0) {
+        // It ended before it got a job: the interpreter cannot run Ansible.
         this.disabled = true;
         this.settings.log.warn({ exitCode: result.exitCode, interpreter: this.interpreter }, 'the warm ansible-playbook failed to start; starting it cold for every job');
       }

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +51,34 @@ describe('PlaybookLauncher', () => {
     const second = await output(cold);
     expect(second.exitCode).toBe(0);
     expect(second.stdout.trim().split('\n').at(-1)).toBe(first.stdout.trim().split('\n').at(-1));
+  });
+
+  it('on an ansible-core it is not tested on, warns once and runs every job cold', { timeout: 60_000 }, async () => {
+    // Debian trixie's ansible-core, unpacked by scripts/setup.sh --test (test/unpacked-packages.json).
+    const manifest = JSON.parse(readFileSync(new URL('../../test/unpacked-packages.json', import.meta.url), 'utf8')) as { dir: string };
+    const prefix = path.join(manifest.dir, 'ansible-core-untested');
+    expect(existsSync(path.join(prefix, '.complete')), `${prefix}: run scripts/setup.sh --test`).toBe(true);
+    const warnings: { details: object; message: string }[] = [];
+    launcher = new PlaybookLauncher({
+      bin: path.join(prefix, 'usr', 'bin', 'ansible-playbook'),
+      env: { ...env, PYTHONPATH: path.join(prefix, 'usr', 'lib', 'python3', 'dist-packages') },
+      cwd: ANSIBLE,
+      warm: true,
+      log: { warn: (details, message) => warnings.push({ details, message }) },
+    });
+    launcher.prepare();
+    const pid = launcher.waiting()?.pid;
+    await waitFor(() => launcher!.waiting() === null, 'the warm process to give up');
+    expect(warnings).toEqual([{ details: expect.objectContaining({ ansibleCore: expect.stringMatching(/^2\.(1[7-9]|[2-9]\d)\./) }), message: expect.stringMatching(/^the warm ansible-playbook is not tested on ansible-core \S+; starting it cold for every job$/) }]);
+    launcher.prepare();
+    expect(launcher.waiting()).toBeNull();
+
+    const cold = launcher.launch(smokeArgs);
+    expect(cold.pid).not.toBe(pid);
+    const result = await output(cold);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim().split('\n').at(-1)).toContain('"playbook_end", "ok": true');
+    expect(warnings).toHaveLength(1);
   });
 
   it('a failed warm start turns warm starts off and jobs still run cold', { timeout: 30_000 }, async () => {
