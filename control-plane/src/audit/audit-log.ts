@@ -5,6 +5,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What a mutating call acted on (set by routes that create things; defaults to the :id param). */
     auditTarget: string | null;
+    /** A named action (e.g. `magic_login`) instead of the default "METHOD /route". */
+    auditAction: string | null;
   }
 }
 
@@ -17,6 +19,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export function registerAuditLog(app: FastifyInstance, ctx: Ctx): void {
   app.decorateRequest('auditTarget', null);
+  app.decorateRequest('auditAction', null);
   app.addHook('onResponse', async (request, reply) => {
     if (!MUTATING.has(request.method) || !request.url.startsWith('/api/')) return;
     const params = request.params as Record<string, string> | undefined;
@@ -24,7 +27,7 @@ export function registerAuditLog(app: FastifyInstance, ctx: Ctx): void {
       await ctx.db.insertInto('audit_logs').values({
         id: null,
         actor: request.user?.email ?? 'anonymous',
-        action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+        action: request.auditAction ?? `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
         target: request.auditTarget ?? params?.id ?? null,
         status_code: reply.statusCode,
         ip: request.ip,
