@@ -95,7 +95,7 @@ describe('making a magic login', () => {
   });
 
   it('answers timeout when the pool stalls past the deadline, failed when it is not there', async () => {
-    const request: NodeQueryRequest = { type: 'node_query', request_id: 'r', deadline_ms: 300, query };
+    const request: NodeQueryRequest = { type: 'node_query', request_id: 'r', deadline_ms: 700, query };
     expect(await runQuery(request, { socketDir: dir })).toMatchObject({ ok: false, code: 'failed', message: 'the PHP-FPM pool is not listening (ENOENT)' });
     await pool(() => 'hang');
     expect(await runQuery(request, { socketDir: dir })).toMatchObject({ ok: false, code: 'timeout' });

@@ -10,8 +10,8 @@ export type AskOutcome<K extends NodeQuery['kind']> =
 /**
  * Sends a query to a node's connected agent and waits at most `timeoutMs` for its answer.
  * Never throws for the node's sake: no connection, a dropped one, silence past the deadline
- * and the node's own failure are outcomes. The agent gets the same deadline, so it gives up
- * on its side too; an answer that still comes later is dropped.
+ * and the node's own failure are outcomes. The agent gets the same deadline and gives up a
+ * little before it, so its reason usually arrives in time; an answer that comes later is dropped.
  */
 export function askNode<Q extends NodeQuery>(sessions: AgentSessions, nodeId: string, query: Q, timeoutMs: number): Promise<AskOutcome<Q['kind']>> {
   const session = sessions.get(nodeId);
