@@ -56,11 +56,11 @@ def present(p, secrets):
     env_id = p['env_id']
     if not is_env_id(env_id) or not p['preview_host'] or not p['preview_url']:
         raise PressluftError('env_id, preview_host and preview_url are required')
-    source_root = None
+    source = None
     if p['mode'] == 'clone':
         if not is_env_id(p['source_env_id'] or ''):
             raise PressluftError('source_env_id is required to clone')
-        source_root = env_names(p['source_env_id'])['root']
+        source = env_names(p['source_env_id'])
     db_password = secrets.get('db_password')
     if not db_password:
         raise PressluftError('the database password is missing from the job secrets')
@@ -70,7 +70,7 @@ def present(p, secrets):
     try:
         with config_lock():
             changes, nginx_ready = converge_runtime(env_id, p['preview_host'], p['http_port'], version,
-                                                  read_mu_plugins(p['mu_plugins_dir']), source_root)
+                                                  read_mu_plugins(p['mu_plugins_dir']), source)
     except BaseException:
         database.join()  # the runtime's error is the one to report
         raise

@@ -9,6 +9,8 @@ import re
 import urllib.error
 import urllib.request
 
+from ansible.module_utils.pressluft_system import read_regular_file
+
 
 def host_header(host, port):
     return host if port == 80 else '%s:%d' % (host, port)
@@ -49,11 +51,8 @@ def log_tail(path, entries=3):
     own error page only says "critical error"."""
     if not path:
         return ''
-    try:
-        with open(path, 'rb') as fh:
-            fh.seek(0, 2)
-            fh.seek(max(0, fh.tell() - 20000))
-            lines = fh.read().decode('utf-8', 'replace').splitlines()
+    try:  # the site's file: a link it planted there is not followed
+        lines = read_regular_file(path, limit=20000)[1].decode('utf-8', 'replace').splitlines()
     except OSError:
         return ''
     heads = [line[:300] for line in lines if line.startswith('[')][-entries:]

@@ -7,7 +7,7 @@ import re
 import secrets
 import string
 
-from ansible.module_utils.pressluft_system import HELPER_PATH
+from ansible.module_utils.pressluft_system import HELPER_PATH, read_regular_file
 
 SALT_KEYS = ('AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY',
              'AUTH_SALT', 'SECURE_AUTH_SALT', 'LOGGED_IN_SALT', 'NONCE_SALT')
@@ -84,9 +84,8 @@ server {{
 def existing_salts(path):
     """The salts of an existing wp-config.php, so a re-run never logs everyone out."""
     try:
-        with open(path, encoding='utf-8') as fh:
-            text = fh.read()
-    except FileNotFoundError:
+        text = read_regular_file(path)[1].decode('utf-8', 'replace')
+    except OSError:  # missing, or not a file root may read (a link planted by the tenant)
         return {}
     found = dict(re.findall(r"define\(\s*'(%s)'\s*,\s*'([^'\\]*)'\s*\);" % '|'.join(SALT_KEYS), text))
     return found if len(found) == len(SALT_KEYS) else {}

@@ -73,12 +73,13 @@ def _converge_vhost(env_id, names, preview_host, http_port):
     return False
 
 
-def converge(env_id, preview_host, http_port, version, mu_plugins, source_root=None):
+def converge(env_id, preview_host, http_port, version, mu_plugins, source=None):
     """Converges the runtime of one environment. The pool, the server block and the release
     are independent and mostly wait on commands, so they converge side by side (PHP-FPM and
     nginx reload asynchronously meanwhile). Returns what changed, once the pool answers, and a
     function that waits until nginx serves the preview host too (the WordPress work in between
-    needs only the pool). mu_plugins: the platform's must-use plugins, {file name: bytes}.
+    needs only the pool). mu_plugins: the platform's must-use plugins, {file name: bytes};
+    source: the names of the environment a clone copies.
     Call it under config_lock()."""
     names = env_names(env_id)
     changes = []
@@ -93,9 +94,9 @@ def converge(env_id, preview_host, http_port, version, mu_plugins, source_root=N
     try:
         release = current_release(names)
         if release is None:
-            release = build_release(names, source_root)
+            build_release(names, mu_plugins, source)
             changes.append('release')
-        if install_mu_plugins(names, release, mu_plugins) and 'release' not in changes:
+        elif install_mu_plugins(names, release, mu_plugins):
             changes.append('mu-plugins')
     finally:
         pool.join()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import glob
 import os
@@ -10,6 +11,7 @@ import pwd
 import re
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
@@ -73,15 +75,33 @@ def config_lock():
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def read_regular_file(path, limit=None):
+    """(stat, bytes) of a regular file, opened without following a link or blocking on a FIFO
+    (the file may be a tenant's); raises OSError otherwise. limit: only the last bytes."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, 'not a regular file', path)
+        if limit is not None:
+            os.lseek(fd, max(0, st.st_size - limit), os.SEEK_SET)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return st, b''.join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+
+
 def write_file(path, content, mode=0o644, uid=0, gid=0):
     """Writes atomically when the content, mode or owner differ; returns True if it changed."""
     try:
-        st = os.lstat(path)
-        with open(path, 'r', encoding='utf-8') as fh:
-            same = fh.read() == content
-        if same and (st.st_mode & 0o7777) == mode and st.st_uid == uid and st.st_gid == gid:
+        st, text = read_regular_file(path)
+        if text.decode('utf-8') == content and (st.st_mode & 0o7777) == mode and st.st_uid == uid and st.st_gid == gid:
             return False
-    except (FileNotFoundError, UnicodeDecodeError, IsADirectoryError):
+    except (OSError, UnicodeDecodeError):  # missing, a link, not a file: replaced below
         pass
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix='.pressluft-', dir=directory)

@@ -12,6 +12,7 @@ import time
 
 from ansible.module_utils.pressluft_fastcgi import FastCgiError, request
 from ansible.module_utils.pressluft_http import TRANSIENT, check_once, excerpt, host_header, log_tail
+from ansible.module_utils.pressluft_layout import current_release
 from ansible.module_utils.pressluft_mariadb import copy_database, ensure_database, options, recreate_database
 from ansible.module_utils.pressluft_names import env_names
 from ansible.module_utils.pressluft_render import existing_salts, new_salts, wp_config
@@ -46,7 +47,9 @@ def helper(env_id, command, body, preview_host, http_port):
     names = env_names(env_id)
     if not os.path.isfile(HELPER_PATH):
         raise PressluftError('the WordPress helper %s is missing: run node-provision first' % HELPER_PATH)
-    current = os.path.realpath(os.path.join(names['root'], 'current'))
+    current = current_release(names)
+    if current is None:
+        raise PressluftError('the environment %s has no current release' % env_id)
     body = dict(body, path=current, lock=helper_lock(env_id))
     params = {
         'PRESSLUFT_COMMAND': command,
