@@ -130,6 +130,8 @@ describe('node-provision', { timeout: LOCK_WAIT_MS }, () => {
     expect(drifted.events.filter((e) => e.event === 'task_result' && e.status === 'changed').map((e) => e.name))
       .toEqual(['Write the nginx http configuration', 'Reload nginx now']);
     expect(readFileSync(NGINX_HTTP_CONF, 'utf8')).toContain('# edited by hand');
+    const secret = readFileSync(REDIS_ADMIN_PASSWORD_FILE, 'utf8').trim();
+    for (const run of [converged, drifted]) expect(run.stdout + run.stderr).not.toContain(secret);
 
     const repaired = await runPlaybook('node-provision.yml', nodeVars());
     expectSuccess(repaired);
