@@ -165,21 +165,11 @@ def _pid_alive(pidfile):
         return 0
 
 
-def service_running(name):
-    if has_systemd():
-        return run(['systemctl', 'is-active', '--quiet', name], check=False).returncode == 0
-    return run(['service', name, 'status'], check=False).returncode == 0
-
-
 def service_start(name):
     if has_systemd():
         run(['systemctl', 'enable', '--now', name])
     else:
         run(['service', name, 'start'])
-
-
-def service_enabled_sysv(name):
-    return bool(glob.glob('/etc/rc[2-5].d/S*' + name))
 
 
 def php_fpm_pidfile(version):
