@@ -22,6 +22,7 @@ options:
   admin_user: {type: str}
   admin_email: {type: str}
   check_timeout: {type: int, default: 20, description: Seconds the final check retries answers a reload can explain.}
+  mu_plugins_dir: {type: path, description: 'Must-use plugins (*.php) installed root-owned into every environment.'}
   secrets_file: {type: path, description: Written by the action plugin (present).}
 '''
 
@@ -29,6 +30,7 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.pressluft_layout import read_mu_plugins
 from ansible.module_utils.pressluft_names import env_names, is_env_id
 from ansible.module_utils.pressluft_runtime import converge as converge_runtime
 from ansible.module_utils.pressluft_runtime import remove
@@ -67,7 +69,8 @@ def present(p, secrets):
     database = Background(lambda: ensure_env_database(env_id, db_password))
     try:
         with config_lock():
-            changes, nginx_ready = converge_runtime(env_id, p['preview_host'], p['http_port'], version, source_root)
+            changes, nginx_ready = converge_runtime(env_id, p['preview_host'], p['http_port'], version,
+                                                  read_mu_plugins(p['mu_plugins_dir']), source_root)
     except BaseException:
         database.join()  # the runtime's error is the one to report
         raise
@@ -97,6 +100,7 @@ def main():
             admin_user=dict(type='str'),
             admin_email=dict(type='str'),
             check_timeout=dict(type='int', default=20),
+            mu_plugins_dir=dict(type='path'),
             secrets_file=dict(type='path'),
         ),
     )

@@ -3,10 +3,13 @@
 # so a release directory that exists is complete even after a SIGKILL mid-copy.
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
+import secrets
 import shutil
+import stat
 import time
 
 from ansible.module_utils.pressluft_system import CORE_DIR, PressluftError, run, user_exists
@@ -161,3 +164,100 @@ def delete_user(name):
     else:
         run(['userdel', name])
     return True
+
+
+def _open_dir_at(dir_fd, name):
+    """Opens a directory entry without following a symlink (a tenant may have planted one)."""
+    return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+
+
+def _sticky_root_dir(fd, gid):
+    """Root's directory the site's group may add to (sticky: it removes only its own entries)."""
+    st = os.fstat(fd)
+    if (st.st_uid, st.st_gid) == (0, gid) and (st.st_mode & 0o7777) == 0o1775:
+        return False
+    os.fchown(fd, 0, gid)
+    os.fchmod(fd, 0o1775)
+    return True
+
+
+def _same_root_file(dir_fd, name, content):
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except (FileNotFoundError, OSError):
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != 0 or (st.st_mode & 0o7777) != 0o644:
+            return False
+        with os.fdopen(os.dup(fd), 'rb') as fh:
+            return fh.read() == content
+    finally:
+        os.close(fd)
+
+
+def install_mu_plugins(names, release, plugins):
+    """Installs the platform's must-use plugins ({file name: bytes}) into the release's
+    wp-content/mu-plugins as root's read-only files. wp-content and mu-plugins become root's
+    sticky directories the site's group may write: the site adds and removes its own entries
+    (plugins, drop-ins, its own mu-plugins) but cannot rename, change or delete root's. Root
+    files there that are no longer shipped are removed. Returns True if anything changed."""
+    gid = _ids(names['user'])[1]
+    changed = False
+    release_fd = os.open(release, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        content_fd = _open_dir_at(release_fd, 'wp-content')
+    finally:
+        os.close(release_fd)
+    try:
+        changed = _sticky_root_dir(content_fd, gid)
+        try:
+            mu_fd = _open_dir_at(content_fd, 'mu-plugins')
+        except FileNotFoundError:
+            os.mkdir('mu-plugins', 0o755, dir_fd=content_fd)
+            mu_fd = _open_dir_at(content_fd, 'mu-plugins')
+        except OSError:  # a file or link of the site's in its place: the site's to lose
+            os.unlink('mu-plugins', dir_fd=content_fd)
+            os.mkdir('mu-plugins', 0o755, dir_fd=content_fd)
+            mu_fd = _open_dir_at(content_fd, 'mu-plugins')
+    finally:
+        os.close(content_fd)
+    try:
+        changed = _sticky_root_dir(mu_fd, gid) or changed
+        for name, content in sorted(plugins.items()):
+            if _same_root_file(mu_fd, name, content):
+                continue
+            tmp = '.pressluft-%s' % secrets.token_hex(8)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=mu_fd)
+            try:
+                os.fchmod(fd, 0o644)
+                with os.fdopen(fd, 'wb') as fh:
+                    fh.write(content)
+                os.rename(tmp, name, src_dir_fd=mu_fd, dst_dir_fd=mu_fd)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=mu_fd)
+                raise
+            changed = True
+        for entry in os.listdir(mu_fd):
+            try:
+                st = os.stat(entry, dir_fd=mu_fd, follow_symlinks=False)
+            except FileNotFoundError:  # the site removed one of its own meanwhile
+                continue
+            if st.st_uid == 0 and stat.S_ISREG(st.st_mode) and entry not in plugins:
+                os.unlink(entry, dir_fd=mu_fd)
+                changed = True
+    finally:
+        os.close(mu_fd)
+    return changed
+
+
+def read_mu_plugins(source_dir):
+    """The must-use plugins the role ships: {file name: bytes} of source_dir/*.php."""
+    if not source_dir or not os.path.isdir(source_dir):
+        return {}
+    found = {}
+    for path in sorted(glob.glob(os.path.join(source_dir, '*.php'))):
+        with open(path, 'rb') as fh:
+            found[os.path.basename(path)] = fh.read()
+    return found

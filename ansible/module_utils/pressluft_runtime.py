@@ -6,7 +6,9 @@ import os
 import shutil
 
 from ansible.module_utils.pressluft_http import fetch, host_header
-from ansible.module_utils.pressluft_layout import build_release, current_release, delete_user, ensure_dirs, ensure_user
+from ansible.module_utils.pressluft_layout import (
+    build_release, current_release, delete_user, ensure_dirs, ensure_user, install_mu_plugins,
+)
 from ansible.module_utils.pressluft_mariadb import drop_database_and_user
 from ansible.module_utils.pressluft_names import env_names
 from ansible.module_utils.pressluft_render import pool_conf, vhost_conf
@@ -71,12 +73,13 @@ def _converge_vhost(env_id, names, preview_host, http_port):
     return False
 
 
-def converge(env_id, preview_host, http_port, version, source_root=None):
+def converge(env_id, preview_host, http_port, version, mu_plugins, source_root=None):
     """Converges the runtime of one environment. The pool, the server block and the release
     are independent and mostly wait on commands, so they converge side by side (PHP-FPM and
     nginx reload asynchronously meanwhile). Returns what changed, once the pool answers, and a
     function that waits until nginx serves the preview host too (the WordPress work in between
-    needs only the pool). Call it under config_lock()."""
+    needs only the pool). mu_plugins: the platform's must-use plugins, {file name: bytes}.
+    Call it under config_lock()."""
     names = env_names(env_id)
     changes = []
     if ensure_user(names):
@@ -88,9 +91,12 @@ def converge(env_id, preview_host, http_port, version, source_root=None):
     pool = Background(lambda: _converge_pool(names, env_id, version))
     vhost = Background(lambda: _converge_vhost(env_id, names, preview_host, http_port))
     try:
-        if current_release(names) is None:
-            build_release(names, source_root)
+        release = current_release(names)
+        if release is None:
+            release = build_release(names, source_root)
             changes.append('release')
+        if install_mu_plugins(names, release, mu_plugins) and 'release' not in changes:
+            changes.append('mu-plugins')
     finally:
         pool.join()
         vhost.join()

@@ -1,6 +1,6 @@
 import type {
   CreateEnvironmentRequest, CreateEnvironmentResponse, CreateSiteRequest, CreateSiteResponse, EnvironmentDto,
-  JobAcceptedResponse, JobDto, JobEventDto, JobStatus, NodeDto, SiteDto,
+  JobAcceptedResponse, JobDto, JobEventDto, JobStatus, MagicLoginResponse, NodeDto, SiteDto,
 } from '@pressluft/shared';
 import { SseParser } from './sse.ts';
 
@@ -78,6 +78,7 @@ export class ApiClient {
   }
   deleteEnvironment(id: string): Promise<JobAcceptedResponse> { return this.json('DELETE', `/api/environments/${enc(id)}`); }
   resetEnvironment(id: string): Promise<JobAcceptedResponse> { return this.json('POST', `/api/environments/${enc(id)}/reset`); }
+  magicLogin(id: string): Promise<MagicLoginResponse> { return this.json('POST', `/api/environments/${enc(id)}/magic-login`); }
 
   listJobs(query: { status?: JobStatus; site_id?: string; limit?: number } = {}): Promise<JobDto[]> {
     const params = new URLSearchParams();

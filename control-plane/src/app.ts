@@ -6,6 +6,7 @@ import { registerAgentSocket } from './agent/agent-socket.ts';
 import { registerAuditLog } from './audit/audit-log.ts';
 import { registerAuth } from './auth/auth.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
+import { registerMagicLoginRoutes } from './environments/magic-login.routes.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
 import { ApiFailure, registerErrorHandler, registerNotFound } from './http/api-error.ts';
 import { SseHub } from './http/sse.ts';
@@ -58,6 +59,7 @@ export const pressluftApp = fp(async (app: FastifyInstance, opts: AppOptions) =>
   registerSystemRoutes(app, ctx);
   registerSiteRoutes(app, ctx);
   registerEnvironmentRoutes(app, ctx);
+  registerMagicLoginRoutes(app, ctx);
   registerNodeRoutes(app, ctx);
   registerJobRoutes(app, ctx, streams);
   registerEventRoutes(app, ctx, streams);

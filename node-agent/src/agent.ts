@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { PROTOCOL_VERSION, type AgentMessage, type ControlPlaneMessage, type JobDispatch } from '@pressluft/shared';
+import { PROTOCOL_VERSION, type AgentMessage, type ControlPlaneMessage, type JobDispatch, type NodeQueryRequest } from '@pressluft/shared';
 import { AgentConnection } from './connection.ts';
 import { readCredential, register, writeCredential } from './credential.ts';
 import { AgentFatalError } from './errors.ts';
@@ -12,6 +12,7 @@ import { SAFE_JOB_ID, type Journal } from './journal.ts';
 import { Outbox } from './outbox.ts';
 import { PlaybookLauncher } from './playbook-launcher.ts';
 import { processStartTime, signalGroup } from './process-group.ts';
+import { runQuery, type QueryDeps } from './queries/run-query.ts';
 import { AGENT_VERSION, osName, publicIp } from './system-info.ts';
 
 export interface AgentOptions {
@@ -25,7 +26,12 @@ export interface AgentOptions {
   logger?: Logger;
   hostname?: string;
   reachabilityDeadlineMs?: number;
+  /** Stand-ins for the node queries' side effects (tests). */
+  queryDeps?: QueryDeps;
 }
+
+/** Node queries answered at once; more are rejected rather than queued behind slow ones. */
+const MAX_QUERIES_IN_FLIGHT = 8;
 
 export interface Agent {
   nodeId: string;
@@ -97,6 +103,7 @@ class AgentRuntime {
   /** Set while a dispatch is being set up, so a second one is rejected. */
   private starting: string | null = null;
   private stopping: Promise<void> | null = null;
+  private queriesInFlight = 0;
   private readonly launcher: PlaybookLauncher;
   private readonly ansibleDir: string;
 
@@ -205,6 +212,9 @@ class AgentRuntime {
         }
         return;
       }
+      case 'node_query':
+        void this.onQuery(message).catch((error) => this.log.error({ err: error, requestId: message.request_id }, 'query failed'));
+        return;
       case 'event_ack':
         void this.outbox
           .ack(message.job_id, message.attempt, message.seq)
@@ -216,6 +226,27 @@ class AgentRuntime {
       default:
         return;
     }
+  }
+
+  /** A node query runs beside any job; its answer (maybe a secret) is sent, never logged. */
+  private async onQuery(request: NodeQueryRequest): Promise<void> {
+    const log = this.log.child({ requestId: request.request_id, kind: request.query.kind });
+    const started = Date.now();
+    let result;
+    if (this.queriesInFlight >= MAX_QUERIES_IN_FLIGHT) {
+      result = { ok: false as const, code: 'rejected' as const, message: `the agent is already answering ${MAX_QUERIES_IN_FLIGHT} queries` };
+    } else {
+      this.queriesInFlight += 1;
+      try {
+        result = await runQuery(request, this.opts.queryDeps);
+      } finally {
+        this.queriesInFlight -= 1;
+      }
+    }
+    const durationMs = Date.now() - started;
+    if (result.ok) log.info({ durationMs }, 'query answered');
+    else log.warn({ durationMs, code: result.code, reason: result.message }, 'query failed');
+    this.send({ type: 'node_query_result', request_id: request.request_id, result });
   }
 
   private async onDispatch(dispatch: JobDispatch): Promise<void> {

@@ -112,6 +112,8 @@ export interface JobEventDto {
   created_at: string;
 }
 
+/** POST /api/environments/:id/magic-login: a one-time WordPress admin login, valid until `expires_at`. */
+export interface MagicLoginResponse { login_url: string; expires_at: string }
 export interface CreateSiteResponse { job_id: string; site_id: string; environment_id: string }
 export interface CreateEnvironmentResponse { job_id: string; environment_id: string }
 export interface JobAcceptedResponse { job_id: string }

@@ -16,6 +16,9 @@ export const ERROR_CODES = {
   unsupported_media_type: { http: 415, retryable: false, hint: 'Send JSON with Content-Type: application/json.' },
   rate_limited: { http: 429, retryable: false, hint: 'Wait a minute before trying again.' },
   node_unavailable: { http: 409, retryable: false, hint: 'The node must be active with its agent connected.' },
+  environment_not_active: { http: 409, retryable: false, hint: 'Wait until the environment is active, or reset it.' },
+  node_timeout: { http: 504, retryable: false, hint: 'The node did not answer in time; check its load and its agent, then try again.' },
+  node_error: { http: 502, retryable: false, hint: 'The node could not do it; read the message and check the environment on the node.' },
   internal: { http: 500, retryable: false, hint: 'Check the control plane log.' },
 
   // Jobs

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JobType, JobSecrets } from './jobs.ts';
+import { ID_PATTERN } from './runtime.ts';
 
 /**
  * The websocket protocol between the control plane and a node agent (path /api/agent/ws,
@@ -69,6 +70,38 @@ export type JobResultData = z.infer<typeof JobResultData>;
 export const JournaledData = z.discriminatedUnion('kind', [StepEventData, ReachabilityReport, JobResultData]);
 export type JournaledData = z.infer<typeof JournaledData>;
 
+// ── node queries ───────────────────────────────────────────────────────────────────────────
+// A query asks the node something and waits for the answer (a login token now; health and
+// inventory later). Unlike a job it is not queued, journaled or retried, takes no job slot and
+// runs while a job runs; an answer that comes after the deadline is dropped.
+
+/** Make a one-time WordPress admin login token in the environment's own PHP-FPM pool. */
+export const MagicLoginQuery = z.object({
+  kind: z.literal('magic_login'),
+  environment_id: z.string().regex(ID_PATTERN),
+  /** The environment's current address (scheme, host, port): the Host WordPress sees. */
+  address: z.string().url(),
+});
+
+export const NodeQuery = z.discriminatedUnion('kind', [MagicLoginQuery]);
+export type NodeQuery = z.infer<typeof NodeQuery>;
+
+/** base64url of 32 random bytes; only its sha256 is kept on the node. */
+export const MAGIC_LOGIN_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+export const MagicLoginAnswer = z.object({
+  kind: z.literal('magic_login'),
+  token: z.string().regex(MAGIC_LOGIN_TOKEN),
+  expires_at: z.string().datetime(),
+});
+
+export const NodeQueryAnswer = z.discriminatedUnion('kind', [MagicLoginAnswer]);
+export type NodeQueryAnswer = z.infer<typeof NodeQueryAnswer>;
+
+/** Why a query failed on the node: `timeout` past its deadline, `failed` with the node's reason, `rejected` not taken. */
+export const NodeQueryErrorCode = z.enum(['timeout', 'failed', 'rejected']);
+export type NodeQueryErrorCode = z.infer<typeof NodeQueryErrorCode>;
+
 // ── agent → control plane ──────────────────────────────────────────────────────────────────
 
 /** agent → control plane: the first message after connecting. */
@@ -100,7 +133,18 @@ export const JobRejected = z.object({ type: z.literal('job_rejected'), ...JobRef
  */
 export const JobEvent = z.object({ type: z.literal('job_event'), ...JobRef, seq: z.number().int().min(1), data: JournaledData });
 
-export const AgentMessage = z.discriminatedUnion('type', [Hello, Heartbeat, JobAccepted, JobRejected, JobEvent, z.object({ type: z.literal('error'), code: z.string(), message: z.string() })]);
+/** agent → control plane: the answer to one `node_query`, sent once, whatever happened. */
+export const NodeQueryResult = z.object({
+  type: z.literal('node_query_result'),
+  request_id: z.string(),
+  result: z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), answer: NodeQueryAnswer }),
+    z.object({ ok: z.literal(false), code: NodeQueryErrorCode, message: z.string().max(2000) }),
+  ]),
+});
+export type NodeQueryResult = z.infer<typeof NodeQueryResult>;
+
+export const AgentMessage = z.discriminatedUnion('type', [Hello, Heartbeat, JobAccepted, JobRejected, JobEvent, NodeQueryResult, z.object({ type: z.literal('error'), code: z.string(), message: z.string() })]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
 // ── control plane → agent ──────────────────────────────────────────────────────────────────
@@ -142,7 +186,19 @@ export const JobCancel = z.object({ type: z.literal('job_cancel'), ...JobRef });
 /** control plane → agent: every event of this attempt up to and including `seq` is stored. */
 export const EventAck = z.object({ type: z.literal('event_ack'), ...JobRef, seq: z.number().int().min(0) });
 
-export const ControlPlaneMessage = z.discriminatedUnion('type', [HelloAck, JobDispatch, JobCancel, EventAck, z.object({ type: z.literal('error'), code: z.string(), message: z.string() })]);
+/**
+ * control plane → agent: answer this query within `deadline_ms` of receipt (relative, so the two
+ * clocks need not agree). Always answered with one `node_query_result` of the same request id.
+ */
+export const NodeQueryRequest = z.object({
+  type: z.literal('node_query'),
+  request_id: z.string().min(1).max(100),
+  deadline_ms: z.number().int().positive().max(60_000),
+  query: NodeQuery,
+});
+export type NodeQueryRequest = z.infer<typeof NodeQueryRequest>;
+
+export const ControlPlaneMessage = z.discriminatedUnion('type', [HelloAck, JobDispatch, JobCancel, EventAck, NodeQueryRequest, z.object({ type: z.literal('error'), code: z.string(), message: z.string() })]);
 export type ControlPlaneMessage = z.infer<typeof ControlPlaneMessage>;
 
 /** POST /api/nodes/register: a single-use token becomes a long-lived credential. */

@@ -2,7 +2,8 @@ import type { SiteDto } from '@pressluft/shared';
 import type { ApiClient } from '../api-client.ts';
 import { CLIENT_OPTIONS, optionalString, requireString, UsageError, WAIT_OPTIONS, type ParsedValues } from '../args.ts';
 import { renderTable } from '../render.ts';
-import { productionEnvironment, resolveSite } from '../resolve.ts';
+import { openLogin } from '../open-login.ts';
+import { productionEnvironment, resolveEnvironment, resolveSite } from '../resolve.ts';
 import { finishMutation, printJson, runClientCommand, type Command, type MutationOutcome } from './command.ts';
 
 const COMMON = '[--url URL] [--email E --password P] [--state-dir DIR] [--json]';
@@ -114,4 +115,27 @@ const reset: Command = {
   },
 };
 
-export const siteCommands: Command[] = [create, list, show, remove, reset];
+const login: Command = {
+  path: ['site', 'login'],
+  summary: 'Print a one-time WordPress admin login URL (valid once, for 60 s)',
+  usage: `Usage: pressluft site login SLUG|ID [--env ENV] [--open] ${COMMON}`,
+  run(args, ctx) {
+    const options = { ...CLIENT_OPTIONS, env: { type: 'string' }, open: { type: 'boolean' } } as const;
+    return runClientCommand(args, ctx, { options, usage: this.usage, positionals: { min: 1, max: 1, names: 'SLUG|ID' } }, async (client, values, [ref]) => {
+      const site = await resolveSite(client, ref);
+      const envRef = optionalString(values, 'env');
+      const env = envRef ? await resolveEnvironment(client, site, envRef) : productionEnvironment(site);
+      if (!env) throw new UsageError(`site "${site.slug}" has no production environment; name one with --env`, this.usage);
+      const res = await client.magicLogin(env.id);
+      if (values.json) printJson(ctx.out, res);
+      else {
+        ctx.out.line(res.login_url);
+        ctx.out.error(`Logs in once as the WordPress admin of ${site.slug}/${env.slug}, until ${res.expires_at}.`);
+      }
+      if (values.open && !openLogin(res.login_url)) ctx.out.error('Neither xdg-open nor wslview is on PATH: open the URL yourself.');
+      return 0;
+    });
+  },
+};
+
+export const siteCommands: Command[] = [create, list, show, remove, reset, login];

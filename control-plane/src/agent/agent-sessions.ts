@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import type { ControlPlaneMessage } from '@pressluft/shared';
+import type { ControlPlaneMessage, NodeQueryResult } from '@pressluft/shared';
 
 /** One authenticated agent connection. */
 export class AgentSession {
@@ -12,6 +12,8 @@ export class AgentSession {
   violations = 0;
   /** Running jobs whose lease this connection keeps alive (dispatched here, or reported running in hello). */
   readonly activeJobs = new Set<string>();
+  /** Node queries sent on this connection and not answered yet, by request id. */
+  readonly pendingQueries = new Map<string, (result: NodeQueryResult['result'] | null) => void>();
 
   constructor(readonly nodeId: string, readonly socket: WebSocket, readonly log: Logger) {}
 
@@ -20,9 +22,16 @@ export class AgentSession {
     this.socket.send(JSON.stringify(message));
   }
 
+  /** Settles every pending query with `null` (no answer will come on this connection). */
+  dropQueries(): void {
+    for (const settle of [...this.pendingQueries.values()]) settle(null);
+    this.pendingQueries.clear();
+  }
+
   close(code: number, reason: string): void {
     // Messages already queued behind this one are not handled any more.
     this.closed = true;
+    this.dropQueries();
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(code, reason);
     }

@@ -39,6 +39,19 @@ async function touch(ctx: Ctx, session: AgentSession): Promise<void> {
   }
 }
 
+/** An invalid answer to a pending query ends that query now (node_error) instead of at its deadline. */
+function settleInvalidQueryResult(session: AgentSession, raw: string): void {
+  let requestId: unknown;
+  try {
+    const message = JSON.parse(raw) as { type?: unknown; request_id?: unknown };
+    if (message?.type === 'node_query_result') requestId = message.request_id;
+  } catch {
+    return;
+  }
+  const settle = typeof requestId === 'string' ? session.pendingQueries.get(requestId) : undefined;
+  settle?.({ ok: false, code: 'failed', message: 'the agent answered with an invalid result' });
+}
+
 async function handleMessage(ctx: Ctx, session: AgentSession, raw: string): Promise<void> {
   let parsed: AgentMessage;
   try {
@@ -49,6 +62,7 @@ async function handleMessage(ctx: Ctx, session: AgentSession, raw: string): Prom
     session.violations += 1;
     session.log.warn({ violations: session.violations, reason: (error as Error).message.slice(0, 300) }, 'invalid agent message');
     session.send({ type: 'error', code: 'bad_request', message: `invalid message: ${(error as Error).message.slice(0, 300)}` });
+    settleInvalidQueryResult(session, raw);
     if (session.violations >= MAX_VIOLATIONS) session.close(CLOSE_CODES.TOO_MANY_VIOLATIONS, 'too many invalid messages');
     return;
   }
@@ -84,6 +98,13 @@ async function handleMessage(ctx: Ctx, session: AgentSession, raw: string): Prom
     case 'job_event':
       await ingestJobEvent(ctx, session, parsed);
       return;
+    case 'node_query_result': {
+      const settle = session.pendingQueries.get(parsed.request_id);
+      // Late (past its deadline) or unknown: the caller has already answered.
+      if (!settle) session.log.info({ requestId: parsed.request_id }, 'node query answer after its deadline dropped');
+      else settle(parsed.result);
+      return;
+    }
     case 'error':
       session.log.warn({ code: parsed.code, message: parsed.message.slice(0, 300) }, 'agent reported an error');
       return;
@@ -142,6 +163,7 @@ export function registerAgentSocket(app: FastifyInstance, ctx: Ctx): void {
       const current = session as AgentSession | null;
       if (!current) return;
       current.closed = true;
+      current.dropQueries();
       if (ctx.sessions.unregister(current)) {
         current.log.info({ code }, 'agent disconnected');
         ctx.bus.publish([{ type: 'node', id: current.nodeId }]);

@@ -5,6 +5,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What a mutating call acted on (set by routes that create things; defaults to the :id param). */
     auditTarget: string | null;
+    /** A named action (e.g. `magic_login`) instead of the default "METHOD /route". */
+    auditAction: string | null;
   }
 }
 
@@ -17,6 +19,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export function registerAuditLog(app: FastifyInstance, ctx: Ctx): void {
   app.decorateRequest('auditTarget', null);
+  app.decorateRequest('auditAction', null);
   app.addHook('onResponse', async (request, reply) => {
     if (!MUTATING.has(request.method)) return;
     const params = request.params as Record<string, string> | undefined;
@@ -25,7 +28,7 @@ export function registerAuditLog(app: FastifyInstance, ctx: Ctx): void {
         id: null,
         actor: request.user?.email ?? 'anonymous',
         // The route pattern Fastify matched, whatever spelling of the path reached it.
-        action: `${request.method} ${request.is404 ? '(no route)' : request.routeOptions.url}`,
+        action: request.auditAction ?? `${request.method} ${request.is404 ? '(no route)' : request.routeOptions.url}`,
         target: request.auditTarget ?? params?.id ?? null,
         status_code: reply.statusCode,
         ip: request.ip,

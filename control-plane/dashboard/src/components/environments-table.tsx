@@ -3,6 +3,7 @@ import { api } from '../api.ts';
 import { ConfirmButton } from './confirm-button.tsx';
 import { Empty } from './states.tsx';
 import { StatusBadge } from './status-badge.tsx';
+import { WpAdminButton } from './wp-admin-button.tsx';
 
 interface Props {
   site: SiteDto;
@@ -12,7 +13,7 @@ interface Props {
   onJob: (jobId: string) => void;
 }
 
-/** A site's environments with type, status, preview URL and node; non-production ones can be deleted. */
+/** A site's environments with type, status, preview URL and node; active ones open WP Admin, non-production ones can be deleted. */
 export function EnvironmentsTable({ site, environments, nodeNames, onJob }: Props) {
   if (environments.length === 0) return <Empty><p>No environments.</p></Empty>;
   return (
@@ -34,6 +35,7 @@ export function EnvironmentsTable({ site, environments, nodeNames, onJob }: Prop
               </td>
               <td data-label="Node">{nodeNames.get(env.node_id) ?? env.node_id.slice(0, 8)}</td>
               <td data-label="Actions"><div class="row-actions">
+                {env.status === 'active' && <WpAdminButton environmentId={env.id} testId={`wp-admin-${env.slug}`} />}
                 {!isPrimary && env.status === 'failed' && (
                   <ConfirmButton label="Reset" danger={false} title={`Reset ${env.name}?`} confirmLabel="Reset and retry" testId={`reset-env-${env.slug}`}
                     onConfirm={async () => onJob((await api<JobAcceptedResponse>('POST', `/api/environments/${enc}/reset`)).job_id)}>

@@ -8,6 +8,7 @@ import { JobProgress } from '../components/job-progress.tsx';
 import { JobsTable } from '../components/jobs-table.tsx';
 import { ErrorBox, Loading } from '../components/states.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { WpAdminButton } from '../components/wp-admin-button.tsx';
 import { useApi } from '../hooks.ts';
 import { primaryEnvironment, siteActivity, visibleEnvironments } from '../lib/site-activity.ts';
 import { Link } from '../router.tsx';
@@ -74,6 +75,7 @@ export function SitePage({ id }: { id: string }) {
           {data.status === 'active'
             ? <a href={primary.preview_url} target="_blank" rel="noopener noreferrer" data-testid="site-preview-link">{primary.preview_url}</a>
             : <span class="muted" data-testid="site-preview-pending">{primary.preview_url} (available once the site is active)</span>}
+          {data.status === 'active' && primary.status === 'active' && <>{' '}<WpAdminButton environmentId={primary.id} testId="site-wp-admin" /></>}
         </p>
       )}
 
