@@ -10,6 +10,7 @@ import { registerMagicLoginRoutes } from './environments/magic-login.routes.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
 import { ApiFailure, registerErrorHandler, registerNotFound } from './http/api-error.ts';
 import { SseHub } from './http/sse.ts';
+import { registerOpenApi } from './http/openapi.ts';
 import { registerSystemRoutes } from './http/system.routes.ts';
 import { registerJobRoutes } from './jobs/jobs.routes.ts';
 import { registerNodeRoutes } from './nodes/nodes.routes.ts';
@@ -54,6 +55,7 @@ export const pressluftApp = fp(async (app: FastifyInstance, opts: AppOptions) =>
 
   registerErrorHandler(app);
   registerNotFound(app, opts.dashboardDir);
+  registerOpenApi(app);
   registerAuth(app, ctx);
   registerAuditLog(app, ctx);
   registerSystemRoutes(app, ctx);

@@ -26,6 +26,8 @@ export const ListJobsQuery = z.strictObject({
   site_id: Id.optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
+/** GET /api/jobs/:id/events?after=seq (the SSE form also reads Last-Event-ID). */
+export const JobEventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional() });
 
 export type LoginRequest = z.infer<typeof LoginRequest>;
 export type CreateSiteRequest = z.infer<typeof CreateSiteRequest>;
@@ -33,91 +35,116 @@ export type CreateEnvironmentRequest = z.infer<typeof CreateEnvironmentRequest>;
 export type CreateNodeRequest = z.infer<typeof CreateNodeRequest>;
 
 // ── responses ──────────────────────────────────────────────────────────────────────────────
+// Schemas for the API document; the handlers build these shapes (types are inferred, one source).
+
+const Timestamp = z.string().describe('ISO 8601 timestamp');
+
+/** Every 4xx/5xx body: a stable code from the error registry and a message naming the cause. */
+export const ErrorResponse = z.object({ code: z.string(), message: z.string() });
 
 /** `POST /api/login` with `issue_token: true`: the session token for `Authorization: Bearer` (no cookie is set). */
-export interface LoginTokenResponse {
-  token: string;
-  expires_at: string;
-}
+export const LoginTokenResponse = z.object({ token: z.string(), expires_at: Timestamp });
+export const SessionUserResponse = z.object({ user: z.object({ id: z.string(), email: z.string() }) });
+export const OkResponse = z.object({ ok: z.literal(true) });
 
-export interface NodeDto {
-  id: string;
-  name: string;
-  hostname: string | null;
-  public_ip: string | null;
-  status: NodeStatus;
-  is_local: boolean;
-  http_port: number;
-  agent_version: string | null;
-  agent_connected: boolean;
-  last_seen_at: string | null;
-  created_at: string;
-}
+export const NodeDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  hostname: z.string().nullable(),
+  public_ip: z.string().nullable(),
+  status: NodeStatus,
+  is_local: z.boolean(),
+  http_port: z.number().int(),
+  agent_version: z.string().nullable(),
+  agent_connected: z.boolean(),
+  last_seen_at: Timestamp.nullable(),
+  created_at: Timestamp,
+});
 
-export interface EnvironmentDto {
-  id: string;
-  site_id: string;
-  name: string;
-  slug: string;
-  type: 'production' | 'staging' | 'clone';
-  status: ResourceStatus;
-  node_id: string;
-  source_environment_id: string | null;
-  preview_url: string;
-  created_at: string;
-  updated_at: string;
-}
+export const EnvironmentDto = z.object({
+  id: z.string(),
+  site_id: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  type: z.enum(['production', 'staging', 'clone']),
+  status: ResourceStatus,
+  node_id: z.string(),
+  source_environment_id: z.string().nullable(),
+  preview_url: z.string(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
 
-export interface SiteDto {
-  id: string;
-  name: string;
-  slug: string;
-  status: ResourceStatus;
-  primary_environment_id: string | null;
-  created_at: string;
-  updated_at: string;
+export const SiteDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  status: ResourceStatus,
+  primary_environment_id: z.string().nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
   /** Present on GET /api/sites/:id and in the list. */
-  environments?: EnvironmentDto[];
-}
+  environments: z.array(EnvironmentDto).optional(),
+});
 
-export interface JobDto {
-  id: string;
-  job_type: JobType;
-  status: JobStatus;
-  site_id: string | null;
-  environment_id: string | null;
-  node_id: string;
-  attempt: number;
-  max_attempts: number;
-  run_after: string;
-  lease_expires_at: string | null;
+export const JobDto = z.object({
+  id: z.string(),
+  job_type: JobType,
+  status: JobStatus,
+  site_id: z.string().nullable(),
+  environment_id: z.string().nullable(),
+  node_id: z.string(),
+  attempt: z.number().int(),
+  max_attempts: z.number().int(),
+  run_after: Timestamp,
+  lease_expires_at: Timestamp.nullable(),
   /** Why a queued job is not running yet (no agent, another job running, backoff), else null. */
-  waiting_reason: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  failed_step: string | null;
-  output_tail: string | null;
-}
+  waiting_reason: z.string().nullable(),
+  created_at: Timestamp,
+  started_at: Timestamp.nullable(),
+  finished_at: Timestamp.nullable(),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  failed_step: z.string().nullable(),
+  output_tail: z.string().nullable(),
+});
 
 /** One row of GET /api/jobs/:id/events; `data` is a step, a reachability report or a state change. */
-export interface JobEventDto {
-  job_id: string;
-  seq: number;
-  attempt: number;
-  type: 'step' | 'reachability' | 'result' | 'state';
-  data: Record<string, unknown>;
-  created_at: string;
-}
+export const JobEventDto = z.object({
+  job_id: z.string(),
+  seq: z.number().int(),
+  attempt: z.number().int(),
+  type: z.enum(['step', 'reachability', 'result', 'state']),
+  data: z.record(z.string(), z.unknown()),
+  created_at: Timestamp,
+});
+
+export const MetricsResponse = z.object({
+  jobs_running: z.number().int(),
+  jobs_queued: z.number().int(),
+  nodes_active: z.number().int(),
+  sites_total: z.number().int(),
+  agents_connected: z.number().int(),
+});
 
 /** POST /api/environments/:id/magic-login: a one-time WordPress admin login, valid until `expires_at`. */
-export interface MagicLoginResponse { login_url: string; expires_at: string }
-export interface CreateSiteResponse { job_id: string; site_id: string; environment_id: string }
-export interface CreateEnvironmentResponse { job_id: string; environment_id: string }
-export interface JobAcceptedResponse { job_id: string }
-export interface CreateNodeResponse { node: NodeDto; registration_token: string; expires_at: string }
+export const MagicLoginResponse = z.object({ login_url: z.string(), expires_at: Timestamp });
+export const CreateSiteResponse = z.object({ job_id: z.string(), site_id: z.string(), environment_id: z.string() });
+export const CreateEnvironmentResponse = z.object({ job_id: z.string(), environment_id: z.string() });
+export const JobAcceptedResponse = z.object({ job_id: z.string() });
+export const CreateNodeResponse = z.object({ node: NodeDto, registration_token: z.string(), expires_at: Timestamp });
+
+export type LoginTokenResponse = z.infer<typeof LoginTokenResponse>;
+export type NodeDto = z.infer<typeof NodeDto>;
+export type EnvironmentDto = z.infer<typeof EnvironmentDto>;
+export type SiteDto = z.infer<typeof SiteDto>;
+export type JobDto = z.infer<typeof JobDto>;
+export type JobEventDto = z.infer<typeof JobEventDto>;
+export type MagicLoginResponse = z.infer<typeof MagicLoginResponse>;
+export type CreateSiteResponse = z.infer<typeof CreateSiteResponse>;
+export type CreateEnvironmentResponse = z.infer<typeof CreateEnvironmentResponse>;
+export type JobAcceptedResponse = z.infer<typeof JobAcceptedResponse>;
+export type CreateNodeResponse = z.infer<typeof CreateNodeResponse>;
 
 /** Messages of the GET /api/events change stream (SSE event name = `type`). */
 export type ChangeEvent =

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../context.ts';
-import { openApiDocument } from './openapi.ts';
 
 export function registerSystemRoutes(app: FastifyInstance, ctx: Ctx): void {
   app.get('/api/health', { config: { public: true } }, async () => ({ ok: true }));
@@ -15,7 +14,4 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: Ctx): void {
       agents_connected: ctx.sessions.all().filter((s) => s.ready).length,
     };
   });
-
-  const doc = openApiDocument();
-  app.get('/api/docs', async () => doc);
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { ListJobsQuery, TERMINAL_JOB_STATUSES } from '@pressluft/shared';
+import { JobEventsQuery, ListJobsQuery, TERMINAL_JOB_STATUSES } from '@pressluft/shared';
 import type { Ctx } from '../context.ts';
 import { ApiFailure, parseInput } from '../http/api-error.ts';
 import { toJobDto } from '../http/dto.ts';
@@ -9,7 +8,6 @@ import { wantsEventStream, type SseHub, type SseStream } from '../http/sse.ts';
 import { cancelJob } from './cancel-job.ts';
 import { listJobEvents, toJobEventDto } from './job-events.ts';
 
-const EventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional() });
 
 export function registerJobRoutes(app: FastifyInstance, ctx: Ctx, streams: SseHub): void {
   app.get('/api/jobs', async (request) => {
@@ -36,7 +34,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: Ctx, streams: SseHu
 
   app.get('/api/jobs/:id/events', async (request, reply) => {
     const id = idParam(request.params);
-    const query = parseInput(EventsQuery, request.query, 'query');
+    const query = parseInput(JobEventsQuery, request.query, 'query');
     const job = await ctx.db.selectFrom('jobs').select('id').where('id', '=', id).executeTakeFirst();
     if (!job) throw new ApiFailure('not_found', `job ${id} does not exist`);
     const lastEventId = Number(request.headers['last-event-id']);
