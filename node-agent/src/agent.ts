@@ -70,7 +70,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   let credential = await readCredential(opts.stateDir);
   if (!credential) {
-    if (!opts.registrationToken) throw new AgentFatalError(`no credential in ${opts.stateDir} and no registration token; pass --token`);
+    if (!opts.registrationToken) throw new AgentFatalError(`no credential in ${opts.stateDir} and no registration token; set PRESSLUFT_AGENT_TOKEN`);
     credential = await register({ controlPlaneUrl: opts.controlPlaneUrl, token: opts.registrationToken, hostname, agentVersion: AGENT_VERSION });
     await writeCredential(opts.stateDir, credential);
     log.info({ nodeId: credential.node_id }, 'registered');

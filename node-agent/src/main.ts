@@ -2,13 +2,14 @@ import { parseArgs } from 'node:util';
 import { AgentFatalError } from './errors.ts';
 import { startAgent } from './agent.ts';
 
-const USAGE = 'usage: pressluft-agent --url URL --state-dir DIR [--token TOKEN] [--ansible-dir DIR]';
+// No --token: a secret in argv is readable by every local user (/proc/*/cmdline).
+const USAGE = 'usage: PRESSLUFT_AGENT_TOKEN=… pressluft-agent --url URL --state-dir DIR [--ansible-dir DIR]';
 
 async function main(): Promise<number> {
-  let values: { url?: string; 'state-dir'?: string; token?: string; 'ansible-dir'?: string; help?: boolean };
+  let values: { url?: string; 'state-dir'?: string; 'ansible-dir'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
-      options: { url: { type: 'string' }, 'state-dir': { type: 'string' }, token: { type: 'string' }, 'ansible-dir': { type: 'string' }, help: { type: 'boolean' } },
+      options: { url: { type: 'string' }, 'state-dir': { type: 'string' }, 'ansible-dir': { type: 'string' }, help: { type: 'boolean' } },
       strict: true,
     }));
   } catch (error) {
@@ -23,12 +24,11 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  // The token may also come from the environment, so it need not be a process argument.
-  const token = values.token ?? process.env.PRESSLUFT_AGENT_TOKEN;
   const agent = await startAgent({
     controlPlaneUrl: values.url,
     stateDir: values['state-dir'],
-    registrationToken: token,
+    // Needed only for the first start; later starts use the saved credential.
+    registrationToken: process.env.PRESSLUFT_AGENT_TOKEN || undefined,
     ansibleDir: values['ansible-dir'],
     ansiblePlaybookBin: process.env.PRESSLUFT_ANSIBLE_PLAYBOOK || undefined,
   });
