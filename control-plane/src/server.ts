@@ -86,6 +86,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     trustProxy: opts.trustedProxies && opts.trustedProxies.length > 0 ? opts.trustedProxies : false,
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
   }) as unknown as FastifyInstance;
+  // While closing, a response that finishes tells its client to hang up, so a keep-alive socket
+  // does not hold close() until drainMs.
+  let draining = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_MESSAGE_BYTES } });
   await app.register(pressluftApp, { ctx, dashboardDir: opts.dashboardDir === undefined ? defaultDashboardDir() : opts.dashboardDir });
@@ -142,6 +148,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         await pruning;
         await dispatcher.stop();
         ctx.sessions.closeAll(1001, 'control plane shutting down');
+        draining = true;
         const drained = setTimeout(() => app.server.closeAllConnections(), config.drainMs);
         await app.close();
         clearTimeout(drained);
