@@ -75,7 +75,7 @@ export function explainTlsError(error: unknown, url: string, haveCa: boolean): s
     return `the control plane's TLS certificate at ${url} is not trusted (${code}: ${message}); ${fix}`;
   }
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message)) {
-    return `${url} does not answer with TLS (${message}); is the control plane serving plain HTTP on that port?`;
+    return `${url} does not answer with TLS (the handshake got a non-TLS reply); is the control plane serving plain HTTP on that port?`;
   }
   return null;
 }

@@ -83,6 +83,18 @@ describe('the agent over TLS', () => {
   });
 });
 
+describe('an https:// URL on a plain-HTTP port', () => {
+  it('is told apart from a certificate problem, at registration, before the token is sent', async () => {
+    h = await harness({ credential: false });
+    h.cp.registrationTokens.add('token-0123456789abcdefghij');
+    const url = h.cp.url.replace(/^http:/, 'https:');
+    const error = await h.start({ controlPlaneUrl: url, registrationToken: 'token-0123456789abcdefghij' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentFatalError);
+    expect((error as Error).message).toMatch(/^could not register: https:\/\/127\.0\.0\.1:\d+ does not answer with TLS .*is the control plane serving plain HTTP on that port\?$/);
+    expect(h.cp.registrationTokens.has('token-0123456789abcdefghij')).toBe(true);
+  });
+});
+
 describe('plain ws:// only to loopback', () => {
   it('refuses http:// to a non-loopback host before touching the state dir or the network', async () => {
     const stateDir = path.join(await mkdtemp(path.join(os.tmpdir(), 'pressluft-agent-tls-')), 'state');
