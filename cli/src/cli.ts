@@ -14,7 +14,7 @@ import { PromptCancelledError } from './prompt.ts';
 const devCommand: Command = {
   path: ['dev'],
   summary: 'Run the control plane and the self-node agent on this machine',
-  usage: 'Usage: pressluft dev [--state-dir DIR] [--port 8080] [--http-port 80] [--host 127.0.0.1]',
+  usage: 'Usage: pressluft dev [--config FILE] [--state-dir DIR] [--port 8080] [--http-port 80] [--host 127.0.0.1]\n(the settings of `pressluft serve`, without TLS, plus a self-node)',
   // Loaded lazily: it pulls in the control plane and the agent, which client commands never need.
   async run(args, ctx) {
     const { runDev } = await import('./commands/dev.ts');
@@ -22,7 +22,24 @@ const devCommand: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [devCommand, ...authCommands, ...siteCommands, ...envCommands, ...jobCommands, ...nodeCommands, ...stateCommands];
+const serveCommand: Command = {
+  path: ['serve'],
+  summary: 'Run the control plane alone (API, dashboard, agent websocket, scheduler)',
+  usage: [
+    'Usage: pressluft serve [--config FILE] [--state-dir DIR] [--host 127.0.0.1] [--port 8080] [--public-url URL]',
+    '         [--preview-domain DOMAIN] [--tls-cert FILE --tls-key FILE] [--trusted-proxy ADDR|CIDR]...',
+    'Each setting may also come from PRESSLUFT_<NAME> (e.g. PRESSLUFT_TLS_CERT, PRESSLUFT_TRUSTED_PROXIES=a,b) or from',
+    'the JSON config file (state_dir, host, port, public_url, preview_domain, tls_cert, tls_key, trusted_proxies);',
+    'flags win over the environment, which wins over the file.',
+  ].join('\n'),
+  // Loaded lazily, like dev.
+  async run(args, ctx) {
+    const { runServe } = await import('./commands/serve.ts');
+    return runServe(args, ctx, this.usage);
+  },
+};
+
+export const COMMANDS: Command[] = [devCommand, serveCommand, ...authCommands, ...siteCommands, ...envCommands, ...jobCommands, ...nodeCommands, ...stateCommands];
 
 export function usageText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));

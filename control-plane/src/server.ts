@@ -18,6 +18,7 @@ import { pruneState } from './maintenance/prune-state.ts';
 import { markSilentNodes } from './nodes/heartbeat-sweep.ts';
 import { ensureSelfNode } from './nodes/nodes.service.ts';
 import { SecretBox } from './secrets/secret-box.ts';
+import { setSetting } from './settings.ts';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -27,6 +28,14 @@ export interface ControlPlaneOptions {
   adminEmail?: string;
   adminPassword?: string;
   dashboardDir?: string | null;
+  /** Serve HTTPS (and wss:// for agents) with this PEM certificate and key. */
+  tls?: { cert: Buffer | string; key: Buffer | string } | null;
+  /** Addresses/CIDRs of reverse proxies whose X-Forwarded-* headers are believed; none by default. */
+  trustedProxies?: string[];
+  /** Where agents and browsers reach this control plane; default the listen URL (unless a wildcard). */
+  publicUrl?: string | null;
+  /** Stored as the `preview_domain` setting at start; null/undefined leaves the stored one. */
+  previewDomain?: string | null;
   /** Overrides of the env-derived runtime config (tests use short leases and backoffs). */
   config?: Partial<RuntimeConfig>;
   clock?: Clock;
@@ -50,8 +59,10 @@ function defaultDashboardDir(): string | null {
 /** Opens the state, starts the HTTP server, the dispatcher and the lease/heartbeat sweeps. */
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const log = opts.logger ?? pino({ level: process.env.PRESSLUFT_LOG_LEVEL ?? 'info' }, pino.destination(2));
-  const config = { ...loadConfig(process.env), ...opts.config };
+  const config: RuntimeConfig = { ...loadConfig(process.env), ...opts.config };
+  if (opts.publicUrl) config.publicUrl = opts.publicUrl;
   const db = await openDatabase(opts.stateDir);
+  if (opts.previewDomain) await setSetting(db, 'preview_domain', opts.previewDomain);
   const dispatcher = new Dispatcher(() => ctx);
   const ctx: Ctx = {
     db, config, log,
@@ -65,7 +76,22 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const generatedAdmin = await bootstrapAdmin(db, opts.adminEmail ?? process.env.PRESSLUFT_ADMIN_EMAIL, opts.adminPassword ?? process.env.PRESSLUFT_ADMIN_PASSWORD);
 
   // The pino Logger type is wider than FastifyBaseLogger's generic slot; the instance is the same.
-  const app = Fastify({ loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
+  // close() lets in-flight requests finish ('idle' drops only idle keep-alive sockets) for up
+  // to drainMs; SSE streams are ended in preClose, agent sockets by closeAll below.
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: BODY_LIMIT,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: 'idle',
+    trustProxy: opts.trustedProxies && opts.trustedProxies.length > 0 ? opts.trustedProxies : false,
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
+  // While closing, a response that finishes tells its client to hang up, so a keep-alive socket
+  // does not hold close() until drainMs.
+  let draining = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_MESSAGE_BYTES } });
   await app.register(pressluftApp, { ctx, dashboardDir: opts.dashboardDir === undefined ? defaultDashboardDir() : opts.dashboardDir });
@@ -99,15 +125,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       }
     })();
   };
-  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port });
-  log.info({ url: address }, 'control plane listening');
+  const host = opts.host ?? '127.0.0.1';
+  const address = await app.listen({ host, port: opts.port });
+  const url = address.replace('[::1]', '127.0.0.1');
+  if (!config.publicUrl && host !== '0.0.0.0' && host !== '::') config.publicUrl = url;
+  log.info({ url: address, publicUrl: config.publicUrl, tls: Boolean(opts.tls), trustedProxies: opts.trustedProxies ?? [] }, 'control plane listening');
   prune();
   const pruneTicker = setInterval(prune, config.pruneIntervalMs);
   dispatcher.kick();
 
   let closing: Promise<void> | null = null;
   return {
-    url: address.replace('[::1]', '127.0.0.1'),
+    url,
     app,
     generatedAdmin,
     ensureSelfNode: (o) => ensureSelfNode(ctx, o),
@@ -119,7 +148,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         await pruning;
         await dispatcher.stop();
         ctx.sessions.closeAll(1001, 'control plane shutting down');
+        draining = true;
+        const drained = setTimeout(() => app.server.closeAllConnections(), config.drainMs);
         await app.close();
+        clearTimeout(drained);
         await db.destroy();
       })();
       return closing;

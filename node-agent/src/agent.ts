@@ -13,6 +13,7 @@ import { Outbox } from './outbox.ts';
 import { PlaybookLauncher } from './playbook-launcher.ts';
 import { processStartTime, signalGroup } from './process-group.ts';
 import { runQuery, type QueryDeps } from './queries/run-query.ts';
+import { checkControlPlaneUrl } from './transport.ts';
 import { AGENT_VERSION, osName, publicIp } from './system-info.ts';
 
 export interface AgentOptions {
@@ -28,6 +29,10 @@ export interface AgentOptions {
   reachabilityDeadlineMs?: number;
   /** Stand-ins for the node queries' side effects (tests). */
   queryDeps?: QueryDeps;
+  /** PEM CA certificates to trust instead of the system's for an https:// control plane. */
+  ca?: Buffer;
+  /** Allow plain http:// / ws:// to a non-loopback host (certificates are still checked on https). */
+  insecure?: boolean;
 }
 
 /** Node queries answered at once; more are rejected rather than queued behind slow ones. */
@@ -66,12 +71,13 @@ async function killOrphan(journal: Journal, log: Logger): Promise<void> {
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const log = opts.logger ?? pino({ name: 'pressluft-agent' }, pino.destination(2));
   const hostname = opts.hostname ?? os.hostname();
+  checkControlPlaneUrl(opts.controlPlaneUrl, opts.insecure ?? false);
   await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
 
   let credential = await readCredential(opts.stateDir);
   if (!credential) {
     if (!opts.registrationToken) throw new AgentFatalError(`no credential in ${opts.stateDir} and no registration token; set PRESSLUFT_AGENT_TOKEN`);
-    credential = await register({ controlPlaneUrl: opts.controlPlaneUrl, token: opts.registrationToken, hostname, agentVersion: AGENT_VERSION });
+    credential = await register({ controlPlaneUrl: opts.controlPlaneUrl, token: opts.registrationToken, hostname, agentVersion: AGENT_VERSION, ca: opts.ca });
     await writeCredential(opts.stateDir, credential);
     log.info({ nodeId: credential.node_id }, 'registered');
   }
@@ -128,6 +134,7 @@ class AgentRuntime {
     this.launcher.prepare();
     this.connection = new AgentConnection({
       wsUrl: agentSocketUrl(opts.controlPlaneUrl),
+      ca: opts.ca,
       authorization: `Bearer ${credential.node_id}:${credential.credential}`,
       log,
       hello: () => this.hello(),

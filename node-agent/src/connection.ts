@@ -4,6 +4,7 @@ import { CLOSE_CODES, ControlPlaneMessage, MAX_MESSAGE_BYTES, type AgentMessage 
 import { z } from 'zod';
 import { BACKOFF_BASE_MS, backoffCapMs, fullJitterDelay } from './backoff.ts';
 import { AgentFatalError } from './errors.ts';
+import { explainTlsError } from './transport.ts';
 
 type HelloAck = Extract<ControlPlaneMessage, { type: 'hello_ack' }>;
 
@@ -11,6 +12,8 @@ export interface ConnectionOptions {
   /** ws(s)://host:port/api/agent/ws */
   wsUrl: string;
   authorization: string;
+  /** PEM CA certificates to trust instead of the system's (wss:// only). */
+  ca?: Buffer;
   log: Logger;
   hello: () => AgentMessage;
   /** A good hello_ack arrived on a new connection. */
@@ -29,6 +32,8 @@ interface SessionEnd {
   reason: string;
   acked: boolean;
   error: string | null;
+  /** The TLS failure explained for the operator, when that is why the connection failed. */
+  tlsProblem: string | null;
 }
 
 export const BAD_CREDENTIAL_MESSAGE = "the control plane rejected this node's credential; re-register the node";
@@ -49,6 +54,7 @@ export class AgentConnection {
   private everReady = false;
   private down = false;
   private supersededLogged = false;
+  private lastTlsProblem: string | null = null;
 
   constructor(private readonly opts: ConnectionOptions) {
     this.connected = new Promise((resolve, reject) => {
@@ -98,6 +104,9 @@ export class AgentConnection {
         this.opts.log.error({ code: end.code }, message);
         throw new AgentFatalError(message);
       }
+      // Not fatal: a certificate can be fixed on the control plane while the agent keeps trying.
+      if (end.tlsProblem && end.tlsProblem !== this.lastTlsProblem) this.opts.log.error(end.tlsProblem);
+      this.lastTlsProblem = end.tlsProblem;
       if (end.code === CLOSE_CODES.SUPERSEDED && !this.supersededLogged) {
         this.supersededLogged = true;
         this.opts.log.warn('a newer connection of this node replaced this one; reconnecting');
@@ -128,7 +137,12 @@ export class AgentConnection {
     return new Promise((resolve) => {
       let ws: WebSocket;
       try {
-        ws = new WebSocket(this.opts.wsUrl, { headers: { Authorization: this.opts.authorization }, maxPayload: MAX_MESSAGE_BYTES, handshakeTimeout: 10_000 });
+        ws = new WebSocket(this.opts.wsUrl, {
+          headers: { Authorization: this.opts.authorization },
+          maxPayload: MAX_MESSAGE_BYTES,
+          handshakeTimeout: 10_000,
+          ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+        });
       } catch (error) {
         this.stopped = true;
         throw new AgentFatalError(`cannot connect to ${this.opts.wsUrl}: ${(error as Error).message}`);
@@ -136,6 +150,7 @@ export class AgentConnection {
       this.ws = ws;
       let acked = false;
       let error: string | null = null;
+      let tlsProblem: string | null = null;
       let helloTimer: NodeJS.Timeout | undefined;
       let heartbeat: NodeJS.Timeout | undefined;
       let lastHeard = Date.now();
@@ -198,6 +213,7 @@ export class AgentConnection {
       });
       ws.on('error', (err) => {
         error = err.message;
+        tlsProblem = explainTlsError(err, this.opts.wsUrl, this.opts.ca !== undefined);
       });
       ws.on('close', (code, reason) => {
         clearTimeout(helloTimer);
@@ -210,7 +226,7 @@ export class AgentConnection {
             log.error({ err }, 'disconnect handler failed');
           }
         }
-        resolve({ code, reason: reason.toString('utf8'), acked, error });
+        resolve({ code, reason: reason.toString('utf8'), acked, error, tlsProblem });
       });
     });
   }

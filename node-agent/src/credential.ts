@@ -1,9 +1,12 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { z } from 'zod';
 import { RegisterNodeResponse } from '@pressluft/shared';
 import { fullJitterDelay } from './backoff.ts';
 import { AgentFatalError } from './errors.ts';
+import { explainTlsError } from './transport.ts';
 
 const Credential = z.object({ node_id: z.string().min(1), credential: z.string().min(1) });
 export type Credential = z.infer<typeof Credential>;
@@ -38,26 +41,25 @@ export interface RegisterOptions {
   token: string;
   hostname: string;
   agentVersion: string;
-  fetch?: typeof fetch;
+  /** CA certificates (PEM) to trust instead of the system's, for an https control plane. */
+  ca?: Buffer;
   /** Network errors and 5xx are retried this many times. */
   retries?: number;
 }
 
 /** Exchanges a single-use registration token for the node's credential (POST /api/nodes/register). */
 export async function register(opts: RegisterOptions): Promise<Credential> {
-  const doFetch = opts.fetch ?? fetch;
   const url = new URL('/api/nodes/register', opts.controlPlaneUrl);
   const retries = opts.retries ?? 8;
   for (let attempt = 0; ; attempt++) {
     let failure: string;
     try {
-      const res = await doFetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: opts.token, hostname: opts.hostname.slice(0, 255), agent_version: opts.agentVersion }),
-      });
-      const body: unknown = await res.json().catch(() => null);
-      if (res.ok) {
+      const res = await postJson(url, { token: opts.token, hostname: opts.hostname.slice(0, 255), agent_version: opts.agentVersion }, opts.ca);
+      let body: unknown = null;
+      try {
+        body = JSON.parse(res.text);
+      } catch {}
+      if (res.status >= 200 && res.status < 300) {
         const parsed = RegisterNodeResponse.safeParse(body);
         if (!parsed.success) throw new AgentFatalError(`the control plane answered the registration with an unexpected body`);
         return parsed.data;
@@ -68,9 +70,30 @@ export async function register(opts: RegisterOptions): Promise<Credential> {
       failure = `HTTP ${res.status}${detail}`;
     } catch (error) {
       if (error instanceof AgentFatalError) throw error;
+      // Retrying does not make a certificate trusted: say what to fix now.
+      const tls = explainTlsError(error, opts.controlPlaneUrl, opts.ca !== undefined);
+      if (tls) throw new AgentFatalError(`could not register: ${tls}`);
       failure = (error as Error).message;
     }
     if (attempt >= retries) throw new AgentFatalError(`could not register with ${opts.controlPlaneUrl}: ${failure}`);
     await new Promise((resolve) => setTimeout(resolve, 250 + fullJitterDelay(attempt, 250, 5000)));
   }
+}
+
+/** One JSON POST over http or https (node's own client, so a CA can be given). */
+function postJson(url: URL, body: unknown, ca: Buffer | undefined): Promise<{ status: number; text: string }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const options = { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }, timeout: 30_000 };
+    const req = url.protocol === 'https:' ? https.request(url, { ...options, ...(ca ? { ca } : {}) }) : http.request(url, options);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('the registration request timed out')));
+    req.on('error', reject);
+    req.end(payload);
+  });
 }

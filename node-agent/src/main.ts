@@ -1,15 +1,25 @@
 import { parseArgs } from 'node:util';
 import { AgentFatalError } from './errors.ts';
 import { startAgent } from './agent.ts';
+import { readCaFile } from './transport.ts';
 
 // No --token: a secret in argv is readable by every local user (/proc/*/cmdline).
-const USAGE = 'usage: PRESSLUFT_AGENT_TOKEN=… pressluft-agent --url URL --state-dir DIR [--ansible-dir DIR]';
+const USAGE = 'usage: PRESSLUFT_AGENT_TOKEN=… pressluft-agent --url URL --state-dir DIR [--ca-file PEM] [--insecure] [--ansible-dir DIR]\n' +
+  '  --ca-file  trust these CA certificates (instead of the system\'s) for an https:// control plane\n' +
+  '  --insecure allow plain http:// (ws://) to a non-loopback host; certificates are still checked on https://';
 
 async function main(): Promise<number> {
-  let values: { url?: string; 'state-dir'?: string; 'ansible-dir'?: string; help?: boolean };
+  let values: { url?: string; 'state-dir'?: string; 'ansible-dir'?: string; 'ca-file'?: string; insecure?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
-      options: { url: { type: 'string' }, 'state-dir': { type: 'string' }, 'ansible-dir': { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        url: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'ansible-dir': { type: 'string' },
+        'ca-file': { type: 'string' },
+        insecure: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -31,6 +41,8 @@ async function main(): Promise<number> {
     registrationToken: process.env.PRESSLUFT_AGENT_TOKEN || undefined,
     ansibleDir: values['ansible-dir'],
     ansiblePlaybookBin: process.env.PRESSLUFT_ANSIBLE_PLAYBOOK || undefined,
+    ca: values['ca-file'] ? readCaFile(values['ca-file']) : undefined,
+    insecure: values.insecure ?? false,
   });
   const onSignal = () => void agent.stop();
   process.once('SIGINT', onSignal);

@@ -1,35 +1,39 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startControlPlane, SelfNodePortConflictError, type ControlPlane } from '@pressluft/control-plane';
+import { ConfigError, resolveServeSettings, startControlPlane, SelfNodePortConflictError, type ControlPlane, type ServeSettings } from '@pressluft/control-plane';
 import { AgentFatalError, startAgent, type Agent } from '@pressluft/node-agent';
 import type { JobDto } from '@pressluft/shared';
 import type { Logger } from 'pino';
 import { ApiClient, ApiRequestError } from '../api-client.ts';
 import { parseCommandArgs, parsePort } from '../args.ts';
-import { DEV_ADMIN_FILE, readAdminFile, resolveStateDir, type Credentials } from '../config.ts';
+import { DEV_ADMIN_FILE, readAdminFile, type Credentials } from '../config.ts';
 import { createDevLogger } from '../dev/dev-logger.ts';
-import { acquirePidLock } from '../dev/pid-lock.ts';
 import { buildDashboard, checkPrivilege, dashboardNeedsBuild, DevError, ensureAnsible, PRIVILEGE_MESSAGE } from '../dev/prerequisites.ts';
 import { rerunWithSudo } from '../dev/sudo.ts';
 import { followJob } from '../follow-job.ts';
 import { makeStyle, renderJobFailure } from '../render.ts';
 import type { CommandContext } from './command.ts';
+import { controlPlaneOptions, lockStateDir, rawSettings, reportConfigError, writeAdminFile } from './serve.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_CONNECT_TIMEOUT_MS = 60_000;
 
 export interface DevOptions {
-  stateDir: string;
-  port: number;
+  /** The control plane's settings, resolved as `pressluft serve` resolves them (minus TLS). */
+  settings: ServeSettings;
   httpPort: number;
-  host: string;
 }
 
-/** `pressluft dev`: parse, get root (or re-run under sudo), then run the session until a signal. */
+/**
+ * `pressluft dev` is `pressluft serve` plus a self-node: the same settings (flags, PRESSLUFT_*
+ * environment, --config file), lock and control plane start. Parse, get root (or re-run under
+ * sudo), then run the session until a signal.
+ */
 export async function runDev(args: string[], ctx: CommandContext, usage: string): Promise<number> {
   const options = {
+    config: { type: 'string' },
     'state-dir': { type: 'string' },
     port: { type: 'string' },
     'http-port': { type: 'string' },
@@ -41,12 +45,17 @@ export async function runDev(args: string[], ctx: CommandContext, usage: string)
     ctx.out.line(usage);
     return 0;
   }
-  const opts: DevOptions = {
-    stateDir: resolveStateDir(values, ctx.env, ctx.cwd),
-    port: parsePort(values.port as string | undefined, 'port', 8080, usage, true),
-    httpPort: parsePort(values['http-port'] as string | undefined, 'http-port', 80, usage),
-    host: (values.host as string | undefined) ?? '127.0.0.1',
-  };
+  const httpPort = parsePort(values['http-port'] as string | undefined, 'http-port', 80, usage);
+  let settings: ServeSettings;
+  try {
+    settings = resolveServeSettings(rawSettings(values), ctx.env, ctx.cwd);
+    // The self-node agent dials the listen URL; TLS needs a certificate it trusts, which is serve's business.
+    if (settings.tls) throw new ConfigError(['pressluft dev serves plain HTTP on the loopback; use `pressluft serve` for TLS (unset the TLS certificate and key)']);
+  } catch (error) {
+    if (error instanceof ConfigError) return reportConfigError('dev', error, ctx, usage);
+    throw error;
+  }
+  const opts: DevOptions = { settings, httpPort };
   const privilege = await checkPrivilege();
   if (privilege === 'none') {
     ctx.out.error(`pressluft dev: ${PRIVILEGE_MESSAGE}`);
@@ -98,9 +107,9 @@ class DevSession {
 
   private async start(): Promise<void> {
     const { out } = this.ctx;
-    const { stateDir } = this.opts;
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    this.releaseLock = acquirePidLock(path.join(stateDir, 'dev.pid'));
+    const { settings } = this.opts;
+    const { stateDir } = settings;
+    this.releaseLock = lockStateDir(stateDir);
 
     await ensureAnsible(out);
     await this.ensureDashboard();
@@ -113,9 +122,7 @@ class DevSession {
     if (this.stopping) return;
     out.line(`Starting the control plane (state: ${stateDir}, log: ${logFile})…`);
     this.cp = await startControlPlane({
-      stateDir,
-      port: this.opts.port,
-      host: this.opts.host,
+      ...controlPlaneOptions(settings),
       logger: logger.child({ component: 'control-plane' }),
       ...(admin ? { adminEmail: admin.email, adminPassword: admin.password } : {}),
     });
@@ -239,20 +246,6 @@ class DevSession {
 
 function fromEnv(env: NodeJS.ProcessEnv): Credentials | null {
   return env.PRESSLUFT_ADMIN_EMAIL && env.PRESSLUFT_ADMIN_PASSWORD ? { email: env.PRESSLUFT_ADMIN_EMAIL, password: env.PRESSLUFT_ADMIN_PASSWORD } : null;
-}
-
-/** 0600; under sudo it belongs to the invoking user, whose CLI reads it. */
-function writeAdminFile(file: string, admin: Credentials, env: NodeJS.ProcessEnv): void {
-  writeFileSync(file, `${JSON.stringify({ email: admin.email, password: admin.password }, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  const uid = Number(env.SUDO_UID);
-  const gid = Number(env.SUDO_GID);
-  if (Number.isInteger(uid) && uid > 0 && Number.isInteger(gid)) {
-    try {
-      chownSync(file, uid, gid);
-      chownSync(path.dirname(file), uid, gid);
-    } catch {}
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -1,9 +1,9 @@
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 
-/** Another live `pressluft dev` holds the state directory. */
+/** Another live `pressluft serve` or `pressluft dev` holds the state directory. */
 export class StateDirLockedError extends Error {
   constructor(readonly pid: number, readonly file: string) {
-    super(`another pressluft dev (pid ${pid}) is running on this state directory (${file}); stop it first or use another --state-dir`);
+    super(`another pressluft process (pid ${pid}) is running on this state directory (${file}); stop it first or use another --state-dir`);
     this.name = 'StateDirLockedError';
   }
 }
@@ -19,7 +19,7 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
- * Takes `<state>/dev.pid` for this process. A file naming a live process refuses; one naming
+ * Takes `<state>/pressluft.pid` for this process. A file naming a live process refuses; one naming
  * a dead process (a crash, a reboot) is stale and taken over. Returns the release function,
  * which removes the file only while it still names this process.
  */

@@ -23,8 +23,8 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function harness(opts: { credential?: boolean } = {}): Promise<Harness> {
-  const cp = await FakeControlPlane.start();
+export async function harness(opts: { credential?: boolean; tls?: { cert: Buffer; key: Buffer } } = {}): Promise<Harness> {
+  const cp = await FakeControlPlane.start({ tls: opts.tls });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pressluft-agent-test-'));
   const stateDir = path.join(dir, 'state');
   if (opts.credential !== false) await writeCredential(stateDir, { node_id: cp.nodeId, credential: cp.credential });

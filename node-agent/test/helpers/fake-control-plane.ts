@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AgentMessage, PROTOCOL_VERSION, type ControlPlaneMessage } from '@pressluft/shared';
@@ -28,24 +29,25 @@ export class FakeControlPlane {
   readonly repeatsOnOneConnection: string[] = [];
   readonly gaps: string[] = [];
   socket: WebSocket | null = null;
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
   private readonly wss: WebSocketServer;
   private readonly sentSeqs = new Map<string, number>();
 
-  private constructor() {
-    this.server = http.createServer((req, res) => this.http(req, res));
+  private constructor(private readonly tls: { cert: Buffer; key: Buffer } | null) {
+    this.server = tls ? https.createServer(tls, (req, res) => this.http(req, res)) : http.createServer((req, res) => this.http(req, res));
     this.wss = new WebSocketServer({ server: this.server, path: '/api/agent/ws' });
     this.wss.on('connection', (ws, req) => this.connection(ws, req));
   }
 
-  static async start(): Promise<FakeControlPlane> {
-    const cp = new FakeControlPlane();
+  /** With `tls`, serves https:// and wss:// instead. */
+  static async start(opts: { tls?: { cert: Buffer; key: Buffer } } = {}): Promise<FakeControlPlane> {
+    const cp = new FakeControlPlane(opts.tls ?? null);
     await new Promise<void>((resolve) => cp.server.listen(0, '127.0.0.1', resolve));
     return cp;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   events(jobId: string, attempt: number): JobEvent[] {
