@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, type ReachabilityReport } from '@pressluft/shared';
+import { ERROR_CODES, type ErrorCode, type ReachabilityReport } from '@pressluft/shared';
 import { verdict, type ResultContext } from '../src/job-result.ts';
 
 const base: ResultContext = { outcome: { kind: 'exited', exitCode: 0 }, lastFailure: null, lastStarted: null, timeoutMs: 300_000, reachability: null, cancelled: false };
@@ -41,9 +41,9 @@ describe('verdict', () => {
   it('reports a playbook killed by a signal (the OOM killer\'s SIGKILL) as ANSIBLE_KILLED, which is retried', () => {
     const killed = verdict({ ...base, outcome: { kind: 'signaled', signal: 'SIGKILL' }, lastStarted: 'Create the environment' });
     expect(killed).toMatchObject({ ok: false, exit_code: null, error_code: 'ANSIBLE_KILLED', failed_step: 'Create the environment', error_message: 'ansible-playbook was killed by SIGKILL during "Create the environment".' });
-    expect(ERROR_CODES[killed.error_code!].retryable).toBe(true);
+    expect(ERROR_CODES[killed.error_code as ErrorCode].retryable).toBe(true);
     expect(verdict({ ...base, outcome: { kind: 'signaled', signal: 'SIGTERM' } })).toMatchObject({ error_code: 'ANSIBLE_KILLED', error_message: 'ansible-playbook was killed by SIGTERM.', failed_step: null });
     // An unknown exit code stays what it was: not retried.
-    expect(ERROR_CODES[verdict({ ...base, outcome: { kind: 'exited', exitCode: 3 } }).error_code!].retryable).toBe(false);
+    expect(ERROR_CODES[verdict({ ...base, outcome: { kind: 'exited', exitCode: 3 } }).error_code as ErrorCode].retryable).toBe(false);
   });
 });

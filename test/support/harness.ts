@@ -58,10 +58,11 @@ export async function startDev(opts: { stateDir?: string; env?: NodeJS.ProcessEn
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { exitCode = code; running.delete(child); resolve(code); }));
 
   try {
-    await waitFor(() => {
-      if (exitCode !== undefined) throw new Error(`pressluft dev exited with ${exitCode}`);
-      return /^Ready\./m.test(output);
-    }, { timeoutMs: opts.readyTimeoutMs ?? 900_000, intervalMs: 200, what: 'pressluft dev to print "Ready."' });
+    // waitFor retries a failing check, so an early exit must end the wait from outside it.
+    await Promise.race([
+      waitFor(() => /^Ready\./m.test(output), { timeoutMs: opts.readyTimeoutMs ?? 900_000, intervalMs: 200, what: 'pressluft dev to print "Ready."' }),
+      new Promise<never>((_, reject) => { void exited.then((code) => reject(new Error(`pressluft dev exited with ${code}`))); }),
+    ]);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n--- pressluft dev output ---\n${output.slice(-6000)}`);
