@@ -60,7 +60,10 @@ unpack_test_packages() {
     log "Unpacking $name for the tests into $dir/$name"
     tmp=$(mktemp -d)
     if [ -n "$url" ]; then
-      curl -fsS --retry 3 -o "$tmp/package.deb" "$url" || { echo "setup: cannot download $url ($name, for the tests)" >&2; return 1; }
+      case $url in
+        *://*) curl -fsS --retry 3 -o "$tmp/package.deb" "$url" || { echo "setup: cannot download $url ($name, for the tests)" >&2; return 1; } ;;
+        *) cp "$url" "$tmp/package.deb" ;;  # vendored in the repository
+      esac
       echo "$sha  $tmp/package.deb" | sha256sum -c --quiet - || { echo "setup: $url does not have the pinned sha256" >&2; return 1; }
     else
       local apt_opts=(-o APT::Sandbox::User=root)
